@@ -1,0 +1,16 @@
+/** Adapter registry: a tenant's `adapter:` name -> the factory of its MailStore. */
+import type { Logger } from 'pino';
+import type { TenantConfig } from '../src/config/schema.js';
+import type { MailStore } from './contract.js';
+import { MaildirStore } from './maildir/store.js';
+
+export interface AdapterDeps {
+  readonly logger: Logger;
+}
+
+export function createStore(tenant: TenantConfig, deps: AdapterDeps): MailStore {
+  switch (tenant.adapter) {
+    case 'maildir':
+      return new MaildirStore({ path: tenant.path, trash: tenant.trash, logger: deps.logger });
+  }
+}

@@ -1,0 +1,195 @@
+/** The embedded default backend: one Maildir per user, named by a path template. */
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { StoreError } from '../../src/errors.js';
+import { MESSAGE_READ_CHUNK, SIZE_CACHE_ENTRIES, SIZE_RESOLVE_CONCURRENCY } from '../../src/limits.js';
+import type { BackendLogin, CommitResult, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
+import { crlfSizeOfFile } from '../shared/crlf-size.js';
+import { mapLimit } from '../shared/map-limit.js';
+import { uidlFromHandle } from '../shared/uidl.js';
+import { isMessageFileName, parseMaildirName } from './names.js';
+
+export interface MaildirStoreOptions {
+  /** Path template with `{user}`. */
+  readonly path: string;
+  /** Maildir++ folder that receives deleted mail instead of unlink, e.g. `.Trash`. */
+  readonly trash?: string;
+  readonly logger: Logger;
+}
+
+/** User names that cannot escape the path template or name a hidden folder. */
+const SAFE_USER = /^[A-Za-z0-9_@+=-][A-Za-z0-9._@+=-]{0,254}$/;
+const SUBDIRS = ['new', 'cur'] as const;
+
+interface Located {
+  readonly sub: (typeof SUBDIRS)[number];
+  readonly file: string;
+}
+
+export class MaildirStore implements MailStore {
+  readonly kind = 'maildir';
+  /** Computed CRLF sizes of files without ",W=", by absolute base path. Files never change. */
+  private readonly sizeCache = new LRUCache<string, number>({ max: SIZE_CACHE_ENTRIES });
+
+  constructor(private readonly options: MaildirStoreOptions) {}
+
+  maildirOf(user: string): string {
+    if (!SAFE_USER.test(user) || user.includes('..')) {
+      throw new StoreError('AUTH_FAILED', 'user name not usable as a Maildir path');
+    }
+    return this.options.path.replaceAll('{user}', user);
+  }
+
+  lockKey(login: BackendLogin): string {
+    return `maildir:${this.maildirOf(login.user)}`;
+  }
+
+  async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
+    const root = this.maildirOf(login.user);
+    await ensureMaildir(root);
+    const located = new Map<string, Located>();
+    const entries: { name: ReturnType<typeof parseMaildirName>; loc: Located }[] = [];
+    for (const sub of SUBDIRS) {
+      let files: string[];
+      try {
+        files = await readdir(join(root, sub));
+      } catch (err) {
+        throw storeErrorFromFs(err, `reading ${sub}/`);
+      }
+      for (const file of files) {
+        if (!isMessageFileName(file)) continue;
+        const name = parseMaildirName(file);
+        if (located.has(name.base)) continue;
+        const loc = { sub, file };
+        located.set(name.base, loc);
+        entries.push({ name, loc });
+      }
+    }
+    entries.sort((a, b) => a.name.time - b.name.time || (a.name.base < b.name.base ? -1 : a.name.base > b.name.base ? 1 : 0));
+    const sizes = await mapLimit(entries, SIZE_RESOLVE_CONCURRENCY, async ({ name, loc }) => {
+      if (name.crlfSize !== null) return name.crlfSize;
+      const key = join(root, name.base);
+      const cached = this.sizeCache.get(key);
+      if (cached !== undefined) return cached;
+      try {
+        const size = await crlfSizeOfFile(join(root, loc.sub, loc.file));
+        this.sizeCache.set(key, size);
+        return size;
+      } catch {
+        // Removed while we listed: keep it in the snapshot; RETR will say it is gone.
+        return 0;
+      }
+    });
+    ctx.signal.throwIfAborted();
+    const messages: MessageInfo[] = entries.map(({ name }, i) => ({
+      id: name.base,
+      uidl: uidlFromHandle(name.stableBase),
+      size: sizes[i] as number,
+    }));
+    return new MaildirDrop(root, messages, located, this.options, this.sizeCache);
+  }
+}
+
+class MaildirDrop implements Maildrop {
+  constructor(
+    private readonly root: string,
+    readonly messages: readonly MessageInfo[],
+    private readonly located: Map<string, Located>,
+    private readonly options: MaildirStoreOptions,
+    private readonly sizeCache: LRUCache<string, number>,
+  ) {}
+
+  async fetch(id: string, signal: AbortSignal): Promise<Readable> {
+    const handle = await this.openMessage(id);
+    return handle.createReadStream({ highWaterMark: MESSAGE_READ_CHUNK, signal });
+  }
+
+  observeSize(id: string, size: number): void {
+    const listed = this.messages.find((m) => m.id === id)?.size;
+    if (listed !== undefined && listed !== size) {
+      this.options.logger.warn({ id, listed, streamed: size }, 'maildir: size in file name was wrong; cached the streamed size');
+    }
+    this.sizeCache.set(join(this.root, id), size);
+  }
+
+  async commit(change: { readonly deleted: readonly string[] }): Promise<CommitResult> {
+    const trashCur = this.options.trash === undefined ? undefined : join(this.root, this.options.trash, 'cur');
+    if (trashCur !== undefined) await ensureMaildir(join(this.root, this.options.trash as string));
+    const failed: { id: string; reason: string }[] = [];
+    let removed = 0;
+    await mapLimit(change.deleted, SIZE_RESOLVE_CONCURRENCY, async (id) => {
+      try {
+        // A message that had already vanished counts as removed: nothing of it is left.
+        await this.removeOne(id, trashCur);
+        removed++;
+      } catch (err) {
+        failed.push({ id, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
+      }
+    });
+    return { removed, failed };
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open between commands.
+  }
+
+  /** Unlinks (or moves to trash) one message; a message that is already gone is fine. */
+  private async removeOne(id: string, trashCur: string | undefined): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const loc = attempt === 0 ? this.located.get(id) : await this.relocate(id);
+      if (loc === undefined) return;
+      const path = join(this.root, loc.sub, loc.file);
+      try {
+        if (trashCur === undefined) await unlink(path);
+        else await rename(path, join(trashCur, loc.file));
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+  }
+
+  private async openMessage(id: string) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const loc = attempt === 0 ? this.located.get(id) : await this.relocate(id);
+      if (loc === undefined) break;
+      try {
+        return await open(join(this.root, loc.sub, loc.file), 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeErrorFromFs(err, 'opening a message');
+      }
+    }
+    throw new StoreError('NOT_FOUND', 'message file is gone');
+  }
+
+  /** Another client may have moved the file from new/ to cur/ or changed its flags. */
+  private async relocate(id: string): Promise<Located | undefined> {
+    for (const sub of SUBDIRS) {
+      const files = await readdir(join(this.root, sub)).catch(() => [] as string[]);
+      const file = files.find((f) => parseMaildirName(f).base === id);
+      if (file !== undefined) {
+        const loc = { sub, file };
+        this.located.set(id, loc);
+        return loc;
+      }
+    }
+    return undefined;
+  }
+}
+
+async function ensureMaildir(root: string): Promise<void> {
+  try {
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, sub), { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw storeErrorFromFs(err, 'creating the Maildir');
+  }
+}
+
+function storeErrorFromFs(err: unknown, doing: string): StoreError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+  const temporary = code === 'EMFILE' || code === 'ENFILE' || code === 'EAGAIN' || code === 'EIO' || code === 'ENOSPC';
+  return new StoreError(temporary ? 'TEMPORARY' : 'PERMANENT', `maildir: ${doing}: ${code}`, { cause: err });
+}

@@ -1,0 +1,47 @@
+/**
+ * Verifies credentials against a gateway users file. Unknown users cost the same scrypt work
+ * as known ones, so timing does not tell a stranger who exists.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { AUTH_CACHE_ENTRIES, AUTH_CACHE_TTL_MS } from '../limits.js';
+import type { Credentials } from './credentials.js';
+import { DUMMY_HASH, verifyPassword } from './password-hash.js';
+import type { UsersFile } from './users-file.js';
+
+/**
+ * Remembers recent successful password checks (keyed by an HMAC with a per-process key, so
+ * the cache holds no password), as Dovecot's auth cache does: scrypt costs ~50 ms per login.
+ */
+const verifiedCache = new LRUCache<string, true>({ max: AUTH_CACHE_ENTRIES, ttl: AUTH_CACHE_TTL_MS });
+const cacheKey = randomBytes(32);
+
+export async function verifyLocal(users: UsersFile, user: string, creds: Credentials): Promise<boolean> {
+  const record = users.get(user);
+  switch (creds.kind) {
+    case 'password': {
+      const stored = record?.password ?? DUMMY_HASH;
+      const key = createHmac('sha256', cacheKey).update(`${user}\0${creds.password}\0${stored}`).digest('base64');
+      if (record !== undefined && verifiedCache.has(key)) return true;
+      const ok = await verifyPassword(creds.password, stored);
+      if (ok && record !== undefined) verifiedCache.set(key, true);
+      return ok && record !== undefined;
+    }
+    case 'apop': {
+      const secret = record?.secret ?? randomBytes(16).toString('hex');
+      const expected = createHash('md5').update(creds.timestamp + secret, 'utf8').digest('hex');
+      return equalHex(expected, creds.digest) && record?.secret !== undefined;
+    }
+    case 'cram-md5': {
+      const secret = record?.secret ?? randomBytes(16).toString('hex');
+      const expected = createHmac('md5', secret).update(creds.challenge, 'utf8').digest('hex');
+      return equalHex(expected, creds.digest) && record?.secret !== undefined;
+    }
+  }
+}
+
+function equalHex(expected: string, given: string): boolean {
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(given.toLowerCase(), 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}

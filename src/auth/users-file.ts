@@ -1,0 +1,97 @@
+/**
+ * Gateway-managed accounts in a YAML file:
+ *   users:
+ *     alice:
+ *       password: $scrypt$ln=14,r=8,p=1$...   (never the plaintext)
+ *       secret: "..."                          (optional; only for APOP and CRAM-MD5)
+ * Re-read when its modification time changes, so `popgate user ...` needs no restart.
+ * Written atomically (temporary file, then rename) with mode 0600.
+ */
+import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+import { isPasswordHash } from './password-hash.js';
+
+const userSchema = z.strictObject({
+  password: z.string().refine(isPasswordHash, 'must be a $scrypt$ hash (use `popgate user passwd`)'),
+  secret: z.string().min(1).optional(),
+});
+const fileSchema = z.strictObject({ users: z.record(z.string().min(1), userSchema).default({}) });
+
+export type UserRecord = z.infer<typeof userSchema>;
+
+/** User names that are safe everywhere: in paths, logs and the users file. */
+export const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9._@+=-]{0,127}$/;
+
+export class UsersFile {
+  private users = new Map<string, UserRecord>();
+  private loadedMtimeMs = -1;
+
+  constructor(readonly path: string) {}
+
+  /** The record, re-reading the file if it changed. Throws if the file is unreadable or invalid. */
+  get(user: string): UserRecord | undefined {
+    this.refresh();
+    return this.users.get(user);
+  }
+
+  /** Any user with a shared secret (so APOP/CRAM-MD5 can succeed at all). */
+  hasSecrets(): boolean {
+    this.refresh();
+    for (const u of this.users.values()) if (u.secret !== undefined) return true;
+    return false;
+  }
+
+  names(): string[] {
+    this.refresh();
+    return [...this.users.keys()].sort();
+  }
+
+  /** Validates the file now; throws with a message naming the problem. */
+  check(): void {
+    this.loadedMtimeMs = -1;
+    this.refresh();
+  }
+
+  private refresh(): void {
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(this.path).mtimeMs;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.users = new Map();
+        this.loadedMtimeMs = 0;
+        return;
+      }
+      throw err;
+    }
+    if (mtimeMs === this.loadedMtimeMs) return;
+    this.users = readUsers(this.path);
+    this.loadedMtimeMs = mtimeMs;
+  }
+
+  /** Applies a change to the file on disk (used by the CLI). */
+  update(change: (users: Map<string, UserRecord>) => void): void {
+    this.loadedMtimeMs = -1;
+    this.refresh();
+    const next = new Map(this.users);
+    change(next);
+    const out = { users: Object.fromEntries([...next.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) };
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    writeFileSync(tmp, '# popgate users file: manage with `popgate user add|passwd|remove`\n' + stringify(out), { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, this.path);
+    this.loadedMtimeMs = -1;
+  }
+}
+
+function readUsers(path: string): Map<string, UserRecord> {
+  const data: unknown = parse(readFileSync(path, 'utf8')) ?? {};
+  const result = fileSchema.safeParse(data);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    const where = first?.path.map(String).join('.') ?? '';
+    throw new Error(`users file ${path}: ${where}: ${first?.message ?? 'invalid'}`);
+  }
+  return new Map(Object.entries(result.data.users));
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/** `popgate serve | demo | check | user add|passwd|remove|list` */
+import { Command, InvalidArgumentError } from 'commander';
+import { join } from 'node:path';
+import { configPathFrom, loadConfigFile } from './config/loader.js';
+import { demoConfig, demoInstructions, prepareDemo, DEMO_USER } from './demo.js';
+import { ConfigError } from './errors.js';
+import { startGateway, stopOnSignals } from './main.js';
+import { userCommands } from './user-cli.js';
+
+const EXIT_CONFIG = 2;
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+async function run(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const issue of err.issues) process.stderr.write(`config error: ${issue}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    process.stderr.write(`popgate: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+const program = new Command('popgate').description('POP3 gateway for IMAP, REST, S3 and Maildir mailboxes').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the gateway from a YAML config file')
+  .option('-c, --config <file>', 'config file (default: $POPGATE_CONFIG)')
+  .action((opts: { config?: string }) =>
+    run(async () => {
+      const config = loadConfigFile(configPathFrom(opts.config));
+      const gateway = await startGateway(config);
+      stopOnSignals(gateway);
+    }),
+  );
+
+program
+  .command('check')
+  .description('validate a config file and its users files, then exit')
+  .option('-c, --config <file>', 'config file (default: $POPGATE_CONFIG)')
+  .action((opts: { config?: string }) =>
+    run(async () => {
+      const path = configPathFrom(opts.config);
+      const config = loadConfigFile(path);
+      const { Tenants } = await import('./tenants.js');
+      const { createLogger } = await import('./logger.js');
+      const problems = new Tenants(config, createLogger('silent')).check();
+      if (problems.length > 0) throw new ConfigError(problems);
+      process.stdout.write(`${path}: ok (${config.listeners.length} listeners, ${Object.keys(config.tenants).length} tenants)\n`);
+    }),
+  );
+
+program
+  .command('demo')
+  .description('serve a demo Maildir on 127.0.0.1 with no config')
+  .option('-p, --port <port>', 'port to listen on', portNumber, 1110)
+  .option('-d, --data <dir>', 'data folder for the demo Maildir and users file', '.popgate-demo')
+  .action((opts: { port: number; data: string }) =>
+    run(async () => {
+      const paths = await prepareDemo(opts.data);
+      const gateway = await startGateway(demoConfig({ dataDir: opts.data, port: opts.port }, paths));
+      stopOnSignals(gateway);
+      const port = gateway.listeners[0]?.address.port ?? opts.port;
+      process.stderr.write(demoInstructions(port, join(paths.maildirRoot, DEMO_USER)) + '\n');
+    }),
+  );
+
+program.addCommand(userCommands(run));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,59 @@
+/** Reads the config file (YAML), validates it and resolves relative paths. The only reader of process.env. */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { configSchema, type Config } from './schema.js';
+
+export const CONFIG_ENV = 'POPGATE_CONFIG';
+
+/** The config path from the command line, else from POPGATE_CONFIG. */
+export function configPathFrom(cliPath: string | undefined): string {
+  const path = cliPath ?? process.env[CONFIG_ENV];
+  if (path === undefined || path === '') {
+    throw new ConfigError([`no config file: pass --config FILE or set ${CONFIG_ENV}`]);
+  }
+  return path;
+}
+
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  return parseConfig(text, dirname(resolve(path)));
+}
+
+/** Parses and validates YAML text; relative paths are taken from `baseDir`. */
+export function parseConfig(text: string, baseDir: string): Config {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => `yaml: ${e.message.split('\n')[0]}`));
+  }
+  const result = configSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
+  return resolvePaths(result.data, baseDir);
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const key = issue.path.length === 0 ? '(top level)' : issue.path.map(String).join('.');
+    return `${key}: ${issue.message}`;
+  });
+}
+
+function resolvePaths(cfg: Config, baseDir: string): Config {
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const tenants: Config['tenants'] = {};
+  for (const [name, t] of Object.entries(cfg.tenants)) {
+    tenants[name] = { ...t, path: abs(t.path), users: abs(t.users) };
+  }
+  return {
+    ...cfg,
+    tenants,
+    tls: cfg.tls && { cert: abs(cfg.tls.cert), key: abs(cfg.tls.key) },
+  };
+}

@@ -1,0 +1,88 @@
+/** The config file's shape: every key, its default and its rule. */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65_535);
+
+export const listenerSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port,
+  tls: z.enum(['none', 'starttls', 'implicit']).default('none'),
+  /** Allow TLS 1.0 and 1.1 for legacy devices on this listener only. */
+  legacyTls: z.boolean().default(false),
+});
+
+const maildirTenantSchema = z.strictObject({
+  adapter: z.literal('maildir'),
+  /** Path template of each user's Maildir; `{user}` is the backend user name. */
+  path: z.string().min(1).refine((p) => p.includes('{user}'), 'must contain {user}'),
+  /** Users file (gateway-managed accounts). */
+  users: z.string().min(1),
+  /** Move deleted mail to this Maildir++ folder (e.g. `.Trash`) instead of unlinking it. */
+  trash: z.string().regex(/^\.[^/\\]+$/, 'must be a Maildir++ folder name such as .Trash').optional(),
+  /** Extra domains whose logins route here (`user@domain`). */
+  domains: z.array(z.string().min(1)).default([]),
+});
+
+export const tenantSchema = z.discriminatedUnion('adapter', [maildirTenantSchema]);
+
+export const limitsSchema = z.strictObject({
+  /** RFC 1939 asks for at least 10 minutes; lower values are allowed (with a warning) for tests. */
+  idleTimeoutSeconds: z.number().int().min(1).default(600),
+  maxConnections: z.number().int().min(1).default(1000),
+  maxConnectionsPerIp: z.number().int().min(1).default(50),
+  authFailureDelayMs: z.number().int().min(0).max(60_000).default(2000),
+  /** Unknown commands, syntax errors and failed logins before the connection is closed. */
+  maxBadCommands: z.number().int().min(1).default(10),
+  /** On SIGTERM: how long running sessions may go on before they are closed. */
+  shutdownGraceSeconds: z.number().min(0).default(30),
+});
+
+export const capabilitiesSchema = z.strictObject({
+  /** CAPA LOGIN-DELAY: minimum seconds between logins to one maildrop; enforced. 0 = off. */
+  loginDelaySeconds: z.number().int().min(0).default(0),
+  /** CAPA EXPIRE: the retention policy the operator's backend applies (days or `never`). */
+  expire: z.union([z.literal('never'), z.number().int().min(0)]).optional(),
+});
+
+export const authSchema = z.strictObject({
+  /** SASL mechanisms offered (when each can succeed on the connection). */
+  mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5'])).default(['PLAIN', 'LOGIN']),
+  /** APOP needs a stored shared secret per user; see README "Shared secrets". */
+  apop: z.boolean().default(false),
+});
+
+export const configSchema = z
+  .strictObject({
+    listeners: z.array(listenerSchema).min(1),
+    tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+    tenants: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'tenant names use A-Z a-z 0-9 _ . -'), tenantSchema)
+      .refine((t) => Object.keys(t).length > 0, 'at least one tenant is required'),
+    defaultTenant: z.string().optional(),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    capabilities: capabilitiesSchema.default(capabilitiesSchema.parse({})),
+    auth: authSchema.default(authSchema.parse({})),
+    allowPlaintextAuth: z.enum(['never', 'tls-only', 'always']).default('tls-only'),
+    /** With `tls-only`: also allow plaintext logins from 127.0.0.0/8 and ::1. */
+    allowPlaintextAuthOnLoopback: z.boolean().default(false),
+    /** Dovecot-style client workarounds; `outlook-no-nuls` turns NUL octets into 0x80. */
+    workarounds: z.array(z.enum(['outlook-no-nuls'])).default([]),
+    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .default({ level: 'info' }),
+  })
+  .superRefine((cfg, ctx) => {
+    const names = Object.keys(cfg.tenants);
+    if (cfg.defaultTenant !== undefined && !names.includes(cfg.defaultTenant)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultTenant'], message: `names no tenant (tenants: ${names.join(', ')})` });
+    }
+    cfg.listeners.forEach((l, i) => {
+      if (l.tls !== 'none' && cfg.tls === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'tls'], message: `'${l.tls}' needs the top-level tls: {cert, key}` });
+      }
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ListenerConfig = z.infer<typeof listenerSchema>;
+export type TenantConfig = z.infer<typeof tenantSchema>;
+export type MaildirTenantConfig = z.infer<typeof maildirTenantSchema>;
+export type Limits = z.infer<typeof limitsSchema>;

@@ -1,0 +1,85 @@
+/**
+ * Every error the gateway raises on purpose, and the one place where each becomes a POP3 reply.
+ * Clients see the fixed text below, never a backend's message (it may hold user data or hints).
+ */
+
+export type StoreErrorCode =
+  /** The backend refused the credentials. */
+  | 'AUTH_FAILED'
+  /** The mailbox is held by another session. */
+  | 'IN_USE'
+  /** Retry later: backend unreachable, timed out, throttled. */
+  | 'TEMPORARY'
+  /** Will not get better by retrying: misconfiguration, permission denied, bad mailbox. */
+  | 'PERMANENT'
+  /** One message vanished since the snapshot (deleted by another client). */
+  | 'NOT_FOUND';
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isStoreError(err: unknown): err is StoreError {
+  return err instanceof StoreError;
+}
+
+/** RFC 2449 / RFC 3206 extended response codes. */
+export type ResponseCode = 'AUTH' | 'IN-USE' | 'LOGIN-DELAY' | 'SYS/TEMP' | 'SYS/PERM';
+
+/** An -ERR answer with an optional response code; thrown by command handlers. */
+export class Pop3Error extends Error {
+  override readonly name = 'Pop3Error';
+  constructor(
+    readonly text: string,
+    readonly code?: ResponseCode,
+    /** Counts toward the bad-command limit (syntax errors, unknown commands). */
+    readonly isBadCommand = false,
+  ) {
+    super(text);
+  }
+}
+
+/** Fixed client-facing replies, so wording stays consistent and nothing leaks. */
+export const Replies = {
+  /** Counts toward the bad-command limit, so password guessing ends the connection. */
+  authFailed: new Pop3Error('Authentication failed.', 'AUTH', true),
+  plaintextDisallowed: new Pop3Error('Plaintext authentication disallowed on non-secure (SSL/TLS) connections.', 'AUTH'),
+  inUse: new Pop3Error('Mailbox is locked by another POP3 session.', 'IN-USE'),
+  loginDelay: new Pop3Error('Logged in too recently; try again later.', 'LOGIN-DELAY'),
+  temporary: new Pop3Error('Temporary backend failure, try again later.', 'SYS/TEMP'),
+  permanent: new Pop3Error('Mailbox unavailable.', 'SYS/PERM'),
+  noSuchMessage: new Pop3Error('There is no such message.'),
+  messageDeleted: new Pop3Error('Message is deleted.'),
+  messageGone: new Pop3Error('Message was removed by another client.'),
+} as const;
+
+/** Maps a backend failure to the client's reply. */
+export function replyForStoreError(err: StoreError): Pop3Error {
+  switch (err.code) {
+    case 'AUTH_FAILED':
+      return Replies.authFailed;
+    case 'IN_USE':
+      return Replies.inUse;
+    case 'TEMPORARY':
+      return Replies.temporary;
+    case 'PERMANENT':
+      return Replies.permanent;
+    case 'NOT_FOUND':
+      return Replies.messageGone;
+  }
+}
+
+/** Start-up configuration problems: printed as `config error: <path>: <problem>`, exit code 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: readonly string[]) {
+    super(issues.join('\n'));
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Every fixed cap of the protocol core, with its unit and its reason. Caps an operator may
+ * want to change live in the config schema instead (idle timeout, connection counts).
+ */
+
+/** Octets of a command line, CRLF included. RFC 2449 section 4: 255 octets. */
+export const MAX_COMMAND_LINE = 255;
+
+/**
+ * Octets of one SASL continuation line or AUTH initial response. OAuth 2 bearer tokens from
+ * large identity providers reach 4-8 KB before base64; 64 KiB leaves room for them and still
+ * bounds what one client can make us buffer.
+ */
+export const MAX_AUTH_LINE = 65_536;
+
+/**
+ * Octets of received but not yet executed pipelined input before we stop reading the socket
+ * (TCP back-pressure reaches the client). A burst of RETRs is a few hundred octets.
+ */
+export const MAX_PENDING_INPUT = 64 * 1024;
+
+/**
+ * Queued output before a streaming reply waits for the socket to drain. Dovecot pauses at
+ * 4 KiB; a larger queue costs memory per session but fewer wake-ups for fast clients.
+ */
+export const OUTPUT_HIGH_WATER_MARK = 256 * 1024;
+
+/** Read size for message files: one read for typical mail, bounded memory for huge mail. */
+export const MESSAGE_READ_CHUNK = 64 * 1024;
+
+/** Sizes computed at login at most this many at a time (file descriptors, backend requests). */
+export const SIZE_RESOLVE_CONCURRENCY = 16;
+
+/** Cached computed sizes (entries). One entry is ~100 bytes; 200k covers many large mailboxes. */
+export const SIZE_CACHE_ENTRIES = 200_000;
+
+/** RFC 1939: a unique-id is 1 to 70 characters in the range 0x21 to 0x7E. */
+export const MAX_UIDL_LENGTH = 70;
+
+/** Successful password verifications remembered, so repeated logins skip scrypt (ms each). */
+export const AUTH_CACHE_ENTRIES = 10_000;
+export const AUTH_CACHE_TTL_MS = 5 * 60_000;

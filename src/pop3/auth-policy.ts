@@ -1,0 +1,29 @@
+/** Which login methods may be used on a connection, from the config and the connection's TLS state. */
+import { isIP } from 'node:net';
+import type { Connection } from './connection.js';
+
+export function isLoopback(address: string): boolean {
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (isIP(a) === 4) return a.startsWith('127.');
+  return a === '::1';
+}
+
+/** USER/PASS, AUTH PLAIN and AUTH LOGIN send the password itself. */
+export function plaintextAllowed(conn: Connection): boolean {
+  const cfg = conn.ctx.config;
+  switch (cfg.allowPlaintextAuth) {
+    case 'never':
+      return false;
+    case 'always':
+      return true;
+    case 'tls-only':
+      return conn.isTls || (cfg.allowPlaintextAuthOnLoopback && isLoopback(conn.remoteAddress));
+  }
+}
+
+/** SASL mechanisms that can succeed on this connection, in the order offered. */
+export function saslMechanisms(conn: Connection): string[] {
+  const configured = conn.ctx.config.auth.mechanisms;
+  const plain = plaintextAllowed(conn);
+  return configured.filter((m) => (m === 'CRAM-MD5' ? conn.ctx.sharedSecretsAvailable() : plain));
+}

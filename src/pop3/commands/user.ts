@@ -1,0 +1,14 @@
+import { Pop3Error, Replies } from '../../errors.js';
+import { plaintextAllowed } from '../auth-policy.js';
+import { AUTH_ONLY, type Command } from './command.js';
+
+export const user: Command = {
+  name: 'USER',
+  states: AUTH_ONLY,
+  run(conn, { rest }) {
+    if (!plaintextAllowed(conn)) throw Replies.plaintextDisallowed;
+    if (rest === '') throw new Pop3Error('Missing user name.', undefined, true);
+    conn.pendingUser = rest;
+    conn.send('+OK');
+  },
+};

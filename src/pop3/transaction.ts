@@ -1,0 +1,121 @@
+/**
+ * TRANSACTION state: the login snapshot, the deletion marks and the message numbering.
+ * Message n is `drop.messages[n - 1]` for the whole session; marks are only applied at QUIT.
+ */
+import { hasSizeResolver, type CommitResult, type Maildrop, type MessageInfo } from '../../adapters/contract.js';
+import { Pop3Error, Replies, StoreError, replyForStoreError } from '../errors.js';
+import type { Lease } from '../locks/maildrop-locks.js';
+
+export interface NumberedMessage {
+  readonly msn: number;
+  readonly info: MessageInfo;
+}
+
+const MSN = /^\d{1,10}$/;
+
+export class Transaction {
+  private readonly marked = new Set<number>();
+  /** Highest message number retrieved (RFC 1460 LAST); RSET sets it back to 0. */
+  lastAccessed = 0;
+  private readonly sizes: (number | null)[];
+  private ended = false;
+
+  constructor(
+    readonly drop: Maildrop,
+    private readonly lease: Lease,
+  ) {
+    this.sizes = drop.messages.map((m) => m.size);
+  }
+
+  get count(): number {
+    return this.drop.messages.length;
+  }
+
+  get markedCount(): number {
+    return this.marked.size;
+  }
+
+  /** Parses a message-number argument; deleted and non-existent messages are errors. */
+  message(arg: string | undefined): NumberedMessage {
+    if (arg === undefined) throw new Pop3Error('Message number required.', undefined, true);
+    if (!MSN.test(arg)) throw new Pop3Error('Invalid message number.', undefined, true);
+    const msn = Number(arg);
+    const info = this.drop.messages[msn - 1];
+    if (msn < 1 || info === undefined) throw Replies.noSuchMessage;
+    if (this.marked.has(msn)) throw Replies.messageDeleted;
+    return { msn, info };
+  }
+
+  /** Messages not marked for deletion, in order. */
+  *live(): Generator<NumberedMessage> {
+    const messages = this.drop.messages;
+    for (let i = 0; i < messages.length; i++) {
+      if (!this.marked.has(i + 1)) yield { msn: i + 1, info: messages[i] as MessageInfo };
+    }
+  }
+
+  /** The exact size of one message (resolving it if the backend listed it as unknown). */
+  async sizeOf(msn: number, signal: AbortSignal): Promise<number> {
+    const known = this.sizes[msn - 1];
+    if (known !== null && known !== undefined) return known;
+    await this.resolveSizes([msn], signal);
+    return this.sizes[msn - 1] as number;
+  }
+
+  /** Sizes of all live messages, resolving unknown ones in one batch. */
+  async liveSizes(signal: AbortSignal): Promise<{ msn: number; size: number }[]> {
+    const unknown = [...this.live()].filter(({ msn }) => this.sizes[msn - 1] === null).map(({ msn }) => msn);
+    if (unknown.length > 0) await this.resolveSizes(unknown, signal);
+    return [...this.live()].map(({ msn }) => ({ msn, size: this.sizes[msn - 1] as number }));
+  }
+
+  private async resolveSizes(msns: readonly number[], signal: AbortSignal): Promise<void> {
+    const drop = this.drop;
+    if (!hasSizeResolver(drop)) throw new Error('adapter listed a message without size and has no resolveSizes()');
+    let resolved: ReadonlyMap<string, number>;
+    try {
+      resolved = await drop.resolveSizes(msns.map((n) => drop.messages[n - 1]?.id as string), signal);
+    } catch (err) {
+      if (err instanceof StoreError) throw replyForStoreError(err);
+      throw err;
+    }
+    for (const n of msns) {
+      const size = resolved.get(drop.messages[n - 1]?.id as string);
+      if (size === undefined) throw Replies.temporary;
+      this.sizes[n - 1] = size;
+    }
+  }
+
+  /** Records the size a message really had on the wire (adapters may cache it). */
+  observeSize(msn: number, size: number): void {
+    if (this.sizes[msn - 1] !== size) this.sizes[msn - 1] = size;
+    this.drop.observeSize?.(this.drop.messages[msn - 1]?.id as string, size);
+  }
+
+  mark(msn: number): void {
+    this.marked.add(msn);
+  }
+
+  reset(): void {
+    this.marked.clear();
+    this.lastAccessed = 0;
+  }
+
+  /** UPDATE state: apply the marks. */
+  async commit(): Promise<CommitResult> {
+    const ids = [...this.marked].sort((a, b) => a - b).map((n) => this.drop.messages[n - 1]?.id as string);
+    if (ids.length === 0) return { removed: 0, failed: [] };
+    return this.drop.commit({ deleted: ids });
+  }
+
+  /** Closes the maildrop and releases the lock; never deletes. Idempotent. */
+  async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      await this.drop.close();
+    } finally {
+      await this.lease.release();
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/** The live tenants: each config entry with its store and users file, and login routing. */
+import { createStore } from '../adapters/index.js';
+import type { MailStore } from '../adapters/contract.js';
+import { UsersFile } from './auth/users-file.js';
+import type { Config, TenantConfig } from './config/schema.js';
+import type { Logger } from './logger.js';
+
+export interface Tenant {
+  readonly name: string;
+  readonly config: TenantConfig;
+  readonly store: MailStore;
+  readonly users: UsersFile;
+}
+
+export interface Route {
+  readonly tenant: Tenant;
+  /** The user name the backend and the users file see. */
+  readonly user: string;
+}
+
+export class Tenants {
+  private readonly byName = new Map<string, Tenant>();
+  private readonly byDomain = new Map<string, Tenant>();
+  private readonly fallback: Tenant | undefined;
+
+  constructor(config: Config, logger: Logger) {
+    for (const [name, tc] of Object.entries(config.tenants)) {
+      const tenant: Tenant = {
+        name,
+        config: tc,
+        store: createStore(tc, { logger: logger.child({ tenant: name }) }),
+        users: new UsersFile(tc.users),
+      };
+      this.byName.set(name, tenant);
+      for (const d of tc.domains) this.byDomain.set(d.toLowerCase(), tenant);
+    }
+    const names = [...this.byName.keys()];
+    const fallbackName = config.defaultTenant ?? (names.length === 1 ? names[0] : undefined);
+    this.fallback = fallbackName === undefined ? undefined : this.byName.get(fallbackName);
+  }
+
+  all(): Tenant[] {
+    return [...this.byName.values()];
+  }
+
+  /** `user@domain` goes to the tenant listing the domain; anything else to the default tenant. */
+  route(login: string): Route | undefined {
+    const at = login.lastIndexOf('@');
+    if (at > 0 && at < login.length - 1) {
+      const tenant = this.byDomain.get(login.slice(at + 1).toLowerCase());
+      if (tenant !== undefined) return { tenant, user: login.slice(0, at) };
+    }
+    return this.fallback === undefined ? undefined : { tenant: this.fallback, user: login };
+  }
+
+  /** Checks every users file now, so a broken one is a start-up error, not a login failure. */
+  check(): string[] {
+    const problems: string[] = [];
+    for (const t of this.byName.values()) {
+      try {
+        t.users.check();
+      } catch (err) {
+        problems.push(`tenants.${t.name}.users: ${(err as Error).message}`);
+      }
+    }
+    return problems;
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all(this.all().map((t) => t.store.shutdown?.()));
+  }
+}
