@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system programs the tests talk to: a real Dovecot (IMAP + POP3), Redis,
+# HAProxy, and real POP3 clients. Debian/Ubuntu; run as root or with sudo.
+set -euo pipefail
+PACKAGES=(dovecot-imapd dovecot-pop3d redis-server haproxy mpop fetchmail getmail6 curl openssl python3)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-test-deps: all present (${PACKAGES[*]})"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-test-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+# The image may forbid starting services on install; the tests start their own private ones.
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,92 @@
+/** Starts a real popgate in this process on 127.0.0.1:0 with a temporary Maildir and users file. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { hashPassword } from '../../src/auth/password-hash.js';
+import { UsersFile } from '../../src/auth/users-file.js';
+import { configSchema, type Config } from '../../src/config/schema.js';
+import { createLogger } from '../../src/logger.js';
+import { startGateway, type Gateway } from '../../src/main.js';
+import { makeMaildir } from './maildir.js';
+import { testCert } from './tls.js';
+
+export interface TestUser {
+  readonly password: string;
+  readonly secret?: string;
+}
+
+export interface TestGatewayOptions {
+  /** Users to create (default: alice/alicepass). */
+  readonly users?: Record<string, TestUser>;
+  /** Listener TLS modes to open, in order (default: ['none']). */
+  readonly listeners?: readonly { tls: 'none' | 'starttls' | 'implicit'; legacyTls?: boolean }[];
+  /** Raw config keys merged over the defaults (top-level keys replace). */
+  readonly config?: Record<string, unknown>;
+  /** Extra tenant settings merged into the single `main` tenant. */
+  readonly tenant?: Record<string, unknown>;
+}
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  /** Port of each listener, in the order given. */
+  readonly ports: readonly number[];
+  readonly port: number;
+  readonly dir: string;
+  readonly usersFile: string;
+  readonly config: Config;
+  /** Every JSON log line written so far. */
+  readonly logs: string[];
+  maildir(user: string): string;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export const ALICE = { user: 'alice', password: 'alicepass' } as const;
+
+export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'popgate-test-'));
+  const usersFile = join(dir, 'users.yaml');
+  const users = opts.users ?? { [ALICE.user]: { password: ALICE.password } };
+  const hashed = await Promise.all(Object.entries(users).map(async ([name, u]) => [name, await hashPassword(u.password), u.secret] as const));
+  new UsersFile(usersFile).update((map) => {
+    for (const [name, password, secret] of hashed) map.set(name, secret === undefined ? { password } : { password, secret });
+  });
+  for (const name of Object.keys(users)) makeMaildir(join(dir, 'mail', name));
+  const listeners = (opts.listeners ?? [{ tls: 'none' }]).map((l) => ({ host: '127.0.0.1', port: 0, ...l }));
+  const needsTls = listeners.some((l) => l.tls !== 'none');
+  const cert = needsTls ? testCert() : undefined;
+  const raw: Record<string, unknown> = {
+    listeners,
+    ...(cert && { tls: { cert: cert.certPath, key: cert.keyPath } }),
+    tenants: { main: { adapter: 'maildir', path: join(dir, 'mail', '{user}'), users: usersFile, ...opts.tenant } },
+    defaultTenant: 'main',
+    allowPlaintextAuth: 'always',
+    limits: { authFailureDelayMs: 50 },
+    log: { level: 'debug' },
+    ...opts.config,
+  };
+  const config = configSchema.parse(raw);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      done();
+    },
+  });
+  const gateway = await startGateway(config, createLogger(config.log.level, sink));
+  const ports = gateway.listeners.map((l) => l.address.port);
+  return {
+    gateway,
+    ports,
+    port: ports[0] as number,
+    dir,
+    usersFile,
+    config,
+    logs,
+    maildir: (user) => join(dir, 'mail', user),
+    async stop(graceMs = 0) {
+      await gateway.stop(graceMs);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/** A self-signed certificate for localhost / 127.0.0.1, made once per test process with openssl. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireProgram } from './programs.js';
+
+export interface TestCert {
+  readonly certPath: string;
+  readonly keyPath: string;
+  readonly cert: Buffer;
+}
+
+let cached: TestCert | undefined;
+
+export function testCert(): TestCert {
+  if (cached !== undefined) return cached;
+  requireProgram('openssl');
+  const dir = mkdtempSync(join(tmpdir(), 'popgate-cert-'));
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ], { stdio: 'ignore' });
+  cached = { certPath, keyPath, cert: readFileSync(certPath) };
+  return cached;
+}
