@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../../src/config/loader.js';
+import { ConfigError } from '../../src/errors.js';
+
+const valid = `
+listeners: [{ host: 127.0.0.1, port: 1110 }]
+tenants:
+  main: { adapter: maildir, path: 'mail/{user}', users: users.yaml }
+`;
+
+function issues(text: string): string[] {
+  try {
+    parseConfig(text, '/etc/popgate');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return [...err.issues];
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('config validation', () => {
+  it('accepts a minimal config, fills defaults and resolves relative paths', () => {
+    const cfg = parseConfig(valid, '/etc/popgate');
+    assert.equal(cfg.allowPlaintextAuth, 'tls-only');
+    assert.equal(cfg.limits.idleTimeoutSeconds, 600);
+    assert.equal(cfg.listeners[0]?.tls, 'none');
+    assert.equal(cfg.tenants.main?.path, '/etc/popgate/mail/{user}');
+    assert.equal(cfg.tenants.main?.users, '/etc/popgate/users.yaml');
+  });
+
+  it('names the key and the problem', () => {
+    assert.match(issues(valid + 'limits: { idleTimeoutSeconds: ten }\n').join('\n'), /^limits\.idleTimeoutSeconds: /m);
+    assert.match(issues(valid + 'allowPlaintextAuth: sometimes\n').join('\n'), /^allowPlaintextAuth: /m);
+    assert.match(issues(valid + 'defaultTenant: nope\n').join('\n'), /^defaultTenant: names no tenant/m);
+    assert.match(issues(valid + 'bogus: 1\n').join('\n'), /bogus/);
+    assert.match(issues(valid.replace('port: 1110', 'port: 70000')).join('\n'), /^listeners\.0\.port: /m);
+    assert.match(issues(valid.replace("'mail/{user}'", 'mail/fixed')).join('\n'), /^tenants\.main\.path: must contain \{user\}/m);
+    assert.match(issues(valid.replace('port: 1110 }', 'port: 1110, tls: starttls }')).join('\n'), /^listeners\.0\.tls: 'starttls' needs the top-level tls/m);
+  });
+
+  it('reports YAML syntax errors and duplicate keys', () => {
+    assert.match(issues('listeners: [\n').join('\n'), /^yaml: /m);
+    assert.match(issues(valid + 'defaultTenant: main\ndefaultTenant: main\n').join('\n'), /^yaml: /m);
+  });
+});
