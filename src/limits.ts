@@ -40,3 +40,13 @@ export const MAX_UIDL_LENGTH = 70;
 /** Successful password verifications remembered, so repeated logins skip scrypt (ms each). */
 export const AUTH_CACHE_ENTRIES = 10_000;
 export const AUTH_CACHE_TTL_MS = 5 * 60_000;
+
+/**
+ * Read-ahead while a client downloads in order (pipelined RETRs, or poplib's one at a time):
+ * the next messages are read while the current one is sent, which hides the file-system (or
+ * backend) latency that otherwise dominates small messages. Bounded per session in count,
+ * per-message size and total bytes held.
+ */
+export const READ_AHEAD_MESSAGES = 8;
+export const READ_AHEAD_MAX_MESSAGE = 256 * 1024;
+export const READ_AHEAD_BUDGET = 2 * 1024 * 1024;

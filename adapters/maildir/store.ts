@@ -5,12 +5,21 @@ import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { StoreError } from '../../src/errors.js';
-import { MESSAGE_READ_CHUNK, SIZE_CACHE_ENTRIES, SIZE_RESOLVE_CONCURRENCY } from '../../src/limits.js';
+import {
+  MESSAGE_READ_CHUNK,
+  READ_AHEAD_BUDGET,
+  READ_AHEAD_MAX_MESSAGE,
+  READ_AHEAD_MESSAGES,
+  SIZE_CACHE_ENTRIES,
+  SIZE_RESOLVE_CONCURRENCY,
+} from '../../src/limits.js';
 import type { BackendLogin, CommitResult, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
 import { crlfSizeOfFile } from '../shared/crlf-size.js';
 import { mapLimit } from '../shared/map-limit.js';
+import { ReadAhead } from '../shared/read-ahead.js';
 import { uidlFromHandle } from '../shared/uidl.js';
 import { isMessageFileName, parseMaildirName } from './names.js';
+import { readSmallFile } from './read-small-file.js';
 
 export interface MaildirStoreOptions {
   /** Path template with `{user}`. */
@@ -94,15 +103,27 @@ export class MaildirStore implements MailStore {
 }
 
 class MaildirDrop implements Maildrop {
+  private readonly readAhead: ReadAhead;
+
   constructor(
     private readonly root: string,
     readonly messages: readonly MessageInfo[],
     private readonly located: Map<string, Located>,
     private readonly options: MaildirStoreOptions,
     private readonly sizeCache: LRUCache<string, number>,
-  ) {}
+  ) {
+    const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
+    const sizeOf = new Map(messages.map((m) => [m.id, m.size ?? 0]));
+    this.readAhead = new ReadAhead(messages, limits, async (id) => {
+      const loc = this.located.get(id);
+      // The CRLF size bounds the file size (LF files are smaller on disk).
+      return loc === undefined ? null : readSmallFile(join(this.root, loc.sub, loc.file), sizeOf.get(id) ?? 0);
+    });
+  }
 
   async fetch(id: string, signal: AbortSignal): Promise<Readable> {
+    const early = await this.readAhead.take(id);
+    if (early !== undefined) return early;
     const handle = await this.openMessage(id);
     return handle.createReadStream({ highWaterMark: MESSAGE_READ_CHUNK, signal });
   }
@@ -133,7 +154,7 @@ class MaildirDrop implements Maildrop {
   }
 
   async close(): Promise<void> {
-    // Nothing held open between commands.
+    this.readAhead.clear();
   }
 
   /** Unlinks (or moves to trash) one message; a message that is already gone is fine. */

@@ -247,20 +247,30 @@ export class Connection {
   async streamMessage(status: string, source: Readable, topLines?: number): Promise<number> {
     const stuffer = new DotStuffer({ replaceNul: this.ctx.config.workarounds.includes('outlook-no-nuls') });
     const top = topLines === undefined ? undefined : new TopFilter(topLines);
-    let pending: Buffer | undefined = Buffer.from(`+OK ${status}\r\n`);
+    const socket = this.socket;
+    // Corked, the status line, the body and the terminator of a small message leave in one writev.
+    socket.cork();
+    let corked = true;
+    const uncork = (): void => {
+      if (corked) {
+        corked = false;
+        socket.uncork();
+      }
+    };
     try {
+      this.writeRaw(Buffer.from(`+OK ${status}\r\n`));
       for await (const chunk of source) {
-        const part = top === undefined ? (chunk as Buffer) : top.push(chunk as Buffer);
-        const out = stuffer.push(part);
-        if (pending !== undefined) {
-          this.writeRaw(Buffer.concat([pending, out]));
-          pending = undefined;
-        } else if (out.length > 0) {
-          this.writeRaw(out);
+        const out = stuffer.push(top === undefined ? (chunk as Buffer) : top.push(chunk as Buffer));
+        if (out.length > 0) this.writeRaw(out);
+        if (socket.writableLength > OUTPUT_HIGH_WATER_MARK) {
+          uncork();
+          await this.drain();
+          socket.cork();
+          corked = true;
         }
-        await this.drain();
         if (top?.done) break;
       }
+      this.writeRaw(stuffer.finish());
     } catch (err) {
       if (err instanceof ConnectionClosed) throw err;
       this.log.warn({ err: (err as Error).message }, 'backend failed while streaming a message; closing without terminator');
@@ -268,9 +278,8 @@ export class Connection {
       throw new ConnectionClosed();
     } finally {
       source.destroy();
+      uncork();
     }
-    const end = stuffer.finish();
-    this.writeRaw(pending === undefined ? end : Buffer.concat([pending, end]));
     await this.drain();
     return stuffer.messageOctets;
   }

@@ -1,0 +1,63 @@
+/**
+ * Bounded read-ahead for sequential downloads: when message i is fetched, the next few small
+ * messages are loaded in the background so their latency overlaps with sending message i.
+ * Holds at most `budget` bytes; anything not used is dropped.
+ */
+import { Readable } from 'node:stream';
+import type { MessageInfo } from '../contract.js';
+
+export interface ReadAheadLimits {
+  readonly messages: number;
+  readonly maxMessage: number;
+  readonly budget: number;
+}
+
+interface Entry {
+  readonly reserved: number;
+  readonly data: Promise<Buffer | null>;
+}
+
+export class ReadAhead {
+  private readonly entries = new Map<string, Entry>();
+  private readonly index = new Map<string, number>();
+  private held = 0;
+
+  constructor(
+    private readonly messages: readonly MessageInfo[],
+    private readonly limits: ReadAheadLimits,
+    /** Loads one whole message; null when it cannot (the normal fetch path then reports why). */
+    private readonly load: (id: string) => Promise<Buffer | null>,
+  ) {
+    messages.forEach((m, i) => this.index.set(m.id, i));
+  }
+
+  /** The message if it was read ahead (as a one-chunk stream); schedules the next ones. */
+  async take(id: string): Promise<Readable | undefined> {
+    const entry = this.entries.get(id);
+    if (entry !== undefined) this.entries.delete(id);
+    this.schedule(id);
+    if (entry === undefined) return undefined;
+    const data = await entry.data;
+    this.held -= entry.reserved;
+    return data === null ? undefined : Readable.from([data], { objectMode: false });
+  }
+
+  private schedule(id: string): void {
+    const at = this.index.get(id);
+    if (at === undefined) return;
+    for (let i = at + 1; i <= at + this.limits.messages && i < this.messages.length; i++) {
+      const m = this.messages[i] as MessageInfo;
+      if (this.entries.has(m.id)) continue;
+      const size = m.size ?? Number.POSITIVE_INFINITY;
+      if (size > this.limits.maxMessage || this.held + size > this.limits.budget) break;
+      this.held += size;
+      this.entries.set(m.id, { reserved: size, data: this.load(m.id).catch(() => null) });
+    }
+  }
+
+  /** Forgets everything read ahead. */
+  clear(): void {
+    this.entries.clear();
+    this.held = 0;
+  }
+}
