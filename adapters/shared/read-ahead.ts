@@ -45,6 +45,14 @@ export class ReadAhead {
   private schedule(id: string): void {
     const at = this.index.get(id);
     if (at === undefined) return;
+    // A client that skips around leaves entries behind: release them so the budget stays usable.
+    for (const [key, entry] of this.entries) {
+      const i = this.index.get(key) ?? -1;
+      if (i <= at || i > at + this.limits.messages) {
+        this.entries.delete(key);
+        this.held -= entry.reserved;
+      }
+    }
     for (let i = at + 1; i <= at + this.limits.messages && i < this.messages.length; i++) {
       const m = this.messages[i] as MessageInfo;
       if (this.entries.has(m.id)) continue;
