@@ -35,6 +35,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
     loginDelay: new LoginDelayTracker(config.capabilities.loginDelaySeconds),
     secureContextFor: (listener: ListenerConfig): SecureContext | undefined =>
       tls === undefined ? undefined : listener.legacyTls ? tls.legacy : tls.modern,
+    secureOptionsFor: (listener: ListenerConfig) => (tls === undefined ? undefined : listener.legacyTls ? tls.legacyOptions : tls.modernOptions),
     sharedSecretsAvailable,
     apopAvailable: () => config.auth.apop && sharedSecretsAvailable(),
   };

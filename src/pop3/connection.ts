@@ -9,7 +9,7 @@ import { TLSSocket } from 'node:tls';
 import type { Readable } from 'node:stream';
 import type { ListenerConfig } from '../config/schema.js';
 import { Pop3Error } from '../errors.js';
-import { MAX_COMMAND_LINE, MAX_PENDING_INPUT, OUTPUT_HIGH_WATER_MARK } from '../limits.js';
+import { MAX_AUTH_LINE, MAX_COMMAND_LINE, MAX_PENDING_INPUT, OUTPUT_HIGH_WATER_MARK } from '../limits.js';
 import type { Logger } from '../logger.js';
 import { COMMANDS } from './commands/index.js';
 import { DotStuffer } from './dot-stuffer.js';
@@ -146,7 +146,9 @@ export class Connection {
   private async run(): Promise<void> {
     try {
       for (;;) {
-        const input = await this.readLine(MAX_COMMAND_LINE);
+        // Before login an AUTH line may carry a long initial response (OAuth tokens): read up to
+        // the SASL limit and hold every other command to 255 octets in dispatch.
+        const input = await this.readLine(this.state === 'AUTHORIZATION' ? MAX_AUTH_LINE : MAX_COMMAND_LINE);
         if (input === null) break;
         await this.dispatch(input);
       }
@@ -173,6 +175,7 @@ export class Connection {
     const space = line.search(/[ \t]/);
     const name = (space < 0 ? line : line.slice(0, space)).toUpperCase();
     const rest = space < 0 ? '' : line.slice(space + 1);
+    if (raw.length + 2 > MAX_COMMAND_LINE && name !== 'AUTH') return this.badCommand(new Pop3Error('Line too long.'));
     const command = COMMANDS.get(name);
     if (command === undefined) return this.badCommand(new Pop3Error('Unknown command.'));
     if (!command.states.includes(this.state)) return this.badCommand(new Pop3Error('Command not valid in this state.'));

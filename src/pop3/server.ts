@@ -45,8 +45,7 @@ export class Pop3Server {
   private createServer(listener: ListenerConfig): Server {
     const accept = (socket: Socket): void => this.accept(socket, listener);
     if (listener.tls !== 'implicit') return createTcpServer({ noDelay: true }, accept);
-    const secureContext = this.ctx.secureContextFor(listener);
-    const server = createTlsServer({ secureContext, handshakeTimeout: 30_000 }, accept);
+    const server = createTlsServer({ ...this.ctx.secureOptionsFor(listener), handshakeTimeout: 30_000 }, accept);
     server.on('tlsClientError', (err, socket) => {
       this.ctx.logger.info({ peer: socket.remoteAddress, err: err.message }, 'TLS handshake failed');
     });

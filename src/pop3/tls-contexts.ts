@@ -1,14 +1,15 @@
 /** TLS material loaded once at start: a modern context, and a legacy one for opted-in listeners. */
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { ConfigError } from '../errors.js';
 
 export interface TlsContexts {
   readonly modern: SecureContext;
   /** TLS 1.0/1.1 allowed: OpenSSL 3 refuses them at its default security level. */
   readonly legacy: SecureContext;
-  readonly cert: Buffer;
-  readonly key: Buffer;
+  /** The same settings as options, for tls.createServer (which ignores a ready-made context). */
+  readonly modernOptions: SecureContextOptions;
+  readonly legacyOptions: SecureContextOptions;
 }
 
 export function loadTlsContexts(paths: { cert: string; key: string }): TlsContexts {
@@ -21,12 +22,14 @@ export function loadTlsContexts(paths: { cert: string; key: string }): TlsContex
   };
   const cert = read('cert');
   const key = read('key');
+  const modernOptions: SecureContextOptions = { cert, key, minVersion: 'TLSv1.2' };
+  const legacyOptions: SecureContextOptions = { cert, key, minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' };
   try {
     return {
-      cert,
-      key,
-      modern: createSecureContext({ cert, key, minVersion: 'TLSv1.2' }),
-      legacy: createSecureContext({ cert, key, minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' }),
+      modern: createSecureContext(modernOptions),
+      legacy: createSecureContext(legacyOptions),
+      modernOptions,
+      legacyOptions,
     };
   } catch (err) {
     throw new ConfigError([`tls: the certificate or key is unusable: ${(err as Error).message}`]);
