@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { configPathFrom, loadConfigFile } from './config/loader.js';
 import { demoConfig, demoInstructions, prepareDemo, DEMO_USER } from './demo.js';
 import { ConfigError } from './errors.js';
-import { startGateway, stopOnSignals } from './main.js';
+import { createLogger } from './logger.js';
+import { loadResources, startGateway, stopOnSignals } from './main.js';
 import { userCommands } from './user-cli.js';
 
 const EXIT_CONFIG = 2;
@@ -51,10 +52,7 @@ program
     run(async () => {
       const path = configPathFrom(opts.config);
       const config = loadConfigFile(path);
-      const { Tenants } = await import('./tenants.js');
-      const { createLogger } = await import('./logger.js');
-      const problems = new Tenants(config, createLogger('silent')).check();
-      if (problems.length > 0) throw new ConfigError(problems);
+      loadResources(config, createLogger('silent'));
       process.stdout.write(`${path}: ok (${config.listeners.length} listeners, ${Object.keys(config.tenants).length} tenants)\n`);
     }),
   );

@@ -7,7 +7,7 @@ import { InProcessLocks } from './locks/maildrop-locks.js';
 import { createLogger, type Logger } from './logger.js';
 import { Pop3Server, type BoundListener } from './pop3/server.js';
 import type { ServerContext } from './pop3/server-context.js';
-import { loadTlsContexts } from './pop3/tls-contexts.js';
+import { loadTlsContexts, type TlsContexts } from './pop3/tls-contexts.js';
 import { Tenants } from './tenants.js';
 
 export interface Gateway {
@@ -18,11 +18,20 @@ export interface Gateway {
   stop(graceMs?: number): Promise<void>;
 }
 
-export async function startGateway(config: Config, logger = createLogger(config.log.level)): Promise<Gateway> {
+/**
+ * Everything the config names that must exist before serving: TLS files, users files.
+ * Throws ConfigError; used by `serve` and by `check`, so both refuse the same configs.
+ */
+export function loadResources(config: Config, logger: Logger): { tls: TlsContexts | undefined; tenants: Tenants } {
   const tls = config.tls === undefined ? undefined : loadTlsContexts(config.tls);
   const tenants = new Tenants(config, logger);
   const problems = tenants.check();
   if (problems.length > 0) throw new ConfigError(problems);
+  return { tls, tenants };
+}
+
+export async function startGateway(config: Config, logger = createLogger(config.log.level)): Promise<Gateway> {
+  const { tls, tenants } = loadResources(config, logger);
   if (config.limits.idleTimeoutSeconds < 600) {
     logger.warn({ idleTimeoutSeconds: config.limits.idleTimeoutSeconds }, 'idle timeout below the RFC 1939 minimum of 10 minutes');
   }

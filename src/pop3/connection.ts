@@ -170,8 +170,9 @@ export class Connection {
     } catch {
       return this.badCommand(new Pop3Error('Invalid characters in command (not UTF-8).'));
     }
-    const line = text.replace(/^[ \t]+|[ \t]+$/g, '');
-    if (line === '') return this.badCommand(new Pop3Error('No command given.'));
+    // Leading blanks are dropped; trailing ones stay in `rest` (RFC 1939 lets a password end in a space).
+    const line = text.replace(/^[ \t]+/, '');
+    if (line.trim() === '') return this.badCommand(new Pop3Error('No command given.'));
     const space = line.search(/[ \t]/);
     const name = (space < 0 ? line : line.slice(0, space)).toUpperCase();
     const rest = space < 0 ? '' : line.slice(space + 1);
@@ -179,7 +180,7 @@ export class Connection {
     const command = COMMANDS.get(name);
     if (command === undefined) return this.badCommand(new Pop3Error('Unknown command.'));
     if (!command.states.includes(this.state)) return this.badCommand(new Pop3Error('Command not valid in this state.'));
-    const args = rest === '' ? [] : rest.split(/[ \t]+/).filter((a) => a !== '');
+    const args = rest.split(/[ \t]+/).filter((a) => a !== '');
     this.log.debug({ command: name }, 'command');
     try {
       await command.run(this, { args, rest });

@@ -7,8 +7,9 @@ export const user: Command = {
   states: AUTH_ONLY,
   run(conn, { rest }) {
     if (!plaintextAllowed(conn)) throw Replies.plaintextDisallowed;
-    if (rest === '') throw new Pop3Error('Missing user name.', undefined, true);
-    conn.pendingUser = rest;
+    const name = rest.trim();
+    if (name === '') throw new Pop3Error('Missing user name.', undefined, true);
+    conn.pendingUser = name;
     conn.send('+OK');
   },
 };

@@ -1,0 +1,438 @@
+/**
+ * The command line, run as a child process (`node dist/src/cli.js ...`): config errors and exit
+ * codes, POPGATE_CONFIG, serve + SIGTERM, check, demo, and the users-file commands.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { messageFiles } from '../helpers/maildir.js';
+import { Pop3TestClient } from '../helpers/pop3-client.js';
+import { requireProgram } from '../helpers/programs.js';
+import { deliveredFiles, firstDifference, smallCorpus, storeCorpus, wireBody, wireSize } from '../helpers/client-corpus.js';
+import { cleanup, exited, freePort, run, tempDir, type RunResult } from '../helpers/client-run.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const POPLIB_SCRIPT = fileURLToPath(new URL('../../../test/clients/fixtures/poplib_fetch.py', import.meta.url));
+
+/** Runs the CLI to completion. POPGATE_CONFIG is removed from the environment unless given. */
+function cli(args: readonly string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  const env = { ...process.env };
+  delete env.POPGATE_CONFIG;
+  return run(process.execPath, [CLI, ...args], { timeoutMs: 20_000, input: opts.input, env: { ...env, ...opts.env } });
+}
+
+/** A long-running CLI process (serve, demo) with its output collected. */
+interface Running {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+}
+
+function start(args: readonly string[], env: Record<string, string> = {}): Running {
+  const base = { ...process.env };
+  delete base.POPGATE_CONFIG;
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  return { child, stdout: () => out, stderr: () => err };
+}
+
+function stop(p: Running | undefined): void {
+  if (p !== undefined && p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+}
+
+/** Waits until the gateway on `port` greets (the process may take a moment to listen). */
+async function waitForGreeting(port: number, p: Running, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (p.child.exitCode !== null) throw new Error(`the process exited (${p.child.exitCode}): ${p.stderr()}`);
+    try {
+      const c = await Pop3TestClient.connect(port);
+      const greeting = c.greeting;
+      await c.quit();
+      assert.match(greeting, /^\+OK/);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`no greeting on port ${port} within ${timeoutMs} ms: ${String(err)}; stderr: ${p.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function curl(args: readonly string[]): Promise<RunResult> {
+  return run('curl', ['-s', '-S', '--max-time', '15', ...args], { timeoutMs: 20_000 });
+}
+
+/** USER/PASS against a gateway; returns the PASS reply. */
+async function tryLogin(port: number, user: string, password: string): Promise<string> {
+  const c = await Pop3TestClient.connect(port);
+  try {
+    const u = await c.command(`USER ${user}`);
+    if (!u.startsWith('+OK')) return u;
+    return await c.command(`PASS ${password}`);
+  } finally {
+    await c.quit().catch(() => undefined);
+    c.destroy();
+  }
+}
+
+const VALID = (port: number, extra = '', limits = '{ authFailureDelayMs: 0, shutdownGraceSeconds: 2 }'): string => `listeners: [{ host: 127.0.0.1, port: ${port} }]
+tenants:
+  main: { adapter: maildir, path: "mail/{user}", users: users.yaml }
+allowPlaintextAuth: always
+limits: ${limits}
+${extra}`;
+
+describe('popgate serve/check: config errors', () => {
+  let dir: string;
+  const cases: { name: string; text: string; key: RegExp }[] = [
+    { name: 'a string where a number belongs', text: VALID(1110, '', '{ idleTimeoutSeconds: ten }'), key: /^config error: limits\.idleTimeoutSeconds: /m },
+    { name: 'an unknown key', text: VALID(1110, 'bogusKey: 1'), key: /^config error: .*bogusKey/m },
+    { name: 'defaultTenant naming no tenant', text: VALID(1110, 'defaultTenant: nope'), key: /^config error: defaultTenant: /m },
+    { name: 'a starttls listener without a tls section', text: VALID(1110).replace('port: 1110 }', 'port: 1110, tls: starttls }'), key: /^config error: listeners\.0\.tls: /m },
+    { name: 'a TLS listener whose cert file is missing', text: VALID(1110, 'tls: { cert: nope-cert.pem, key: nope-key.pem }').replace('port: 1110 }', 'port: 1110, tls: implicit }'), key: /^config error: tls\.cert: cannot read/m },
+    { name: 'a YAML syntax error', text: 'listeners: [\n', key: /^config error: yaml: /m },
+    { name: 'a users file with a plaintext password', text: VALID(1110).replace('users.yaml', 'bad-users.yaml'), key: /^config error: tenants\.main\.users: .*bob\.password/m },
+  ];
+  /** serve and check on every case, run concurrently up front (each is a node start-up). */
+  const results = new Map<string, Promise<RunResult>>();
+  before(() => {
+    dir = tempDir('cli-config');
+    writeFileSync(join(dir, 'bad-users.yaml'), 'users:\n  bob: { password: plaintext-secret }\n');
+    for (const c of cases) {
+      const file = join(dir, `${c.name.replace(/\W+/g, '-')}.yaml`);
+      writeFileSync(file, c.text);
+      for (const cmd of ['serve', 'check']) {
+        const p = cli([cmd, '--config', file]);
+        p.catch(() => undefined);
+        results.set(`${cmd} ${c.name}`, p);
+      }
+    }
+  });
+  after(() => cleanup(dir));
+
+  for (const c of cases) {
+    for (const cmd of ['serve', 'check']) {
+      it(`${cmd} exits with code 2 and names the key: ${c.name}`, async () => {
+        const r = await (results.get(`${cmd} ${c.name}`) as Promise<RunResult>);
+        assert.equal(r.code, 2, `exit ${r.code}; stdout: ${r.stdout}; stderr: ${r.stderr}`);
+        assert.match(r.stderr, c.key);
+        assert.ok(!r.stderr.includes('plaintext-secret'), 'a bad password value is not echoed');
+      });
+    }
+  }
+
+  it('a missing config file: code 2, the message names the file', async () => {
+    const file = join(dir, 'does-not-exist.yaml');
+    for (const cmd of ['serve', 'check']) {
+      const r = await cli([cmd, '--config', file]);
+      assert.equal(r.code, 2, `${cmd}: exit ${r.code}; stderr: ${r.stderr}`);
+      assert.ok(r.stderr.includes(file) && /cannot read/.test(r.stderr), r.stderr);
+    }
+  });
+
+  it('no --config and no POPGATE_CONFIG: code 2, the message names both', async () => {
+    const r = await cli(['serve']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--config/);
+    assert.match(r.stderr, /POPGATE_CONFIG/);
+  });
+
+  it('check --config prints ok for a valid config (exit 0)', async () => {
+    const good = join(dir, 'check-good.yaml');
+    writeFileSync(good, VALID(1110));
+    const ok = await cli(['check', '--config', good]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, `${good}: ok (1 listeners, 1 tenants)\n`);
+  });
+
+  it('POPGATE_CONFIG works in place of --config (check)', async () => {
+    const good = join(dir, 'env-good.yaml');
+    writeFileSync(good, VALID(1110));
+    const ok = await cli(['check'], { env: { POPGATE_CONFIG: good } });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /: ok \(/);
+    const bad = join(dir, 'env-bad.yaml');
+    writeFileSync(bad, VALID(1110, '', '{ idleTimeoutSeconds: ten }'));
+    const r = await cli(['serve'], { env: { POPGATE_CONFIG: bad } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /limits\.idleTimeoutSeconds/);
+  });
+});
+
+describe('popgate serve', () => {
+  let dir: string;
+  let proc: Running | undefined;
+  const messages = smallCorpus();
+  before(async () => {
+    requireProgram('curl');
+    dir = tempDir('cli-serve');
+    storeCorpus(join(dir, 'mail', 'alice'), messages);
+    const add = await cli(['user', 'add', 'alice', '-f', join(dir, 'users.yaml')], { input: 'alicepass\n' });
+    assert.equal(add.code, 0, add.stderr);
+  });
+  after(() => {
+    stop(proc);
+    cleanup(dir);
+  });
+
+  it('serves mail to curl (config given by POPGATE_CONFIG, relative paths from the config folder) and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const cfg = join(dir, 'env.yaml');
+    writeFileSync(cfg, VALID(port));
+    proc = start(['serve'], { POPGATE_CONFIG: cfg });
+    await waitForGreeting(port, proc);
+    const list = await curl([`pop3://127.0.0.1:${port}/`, '-u', 'alice:alicepass']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(list.stdout, messages.map((m, i) => `${i + 1} ${wireSize(m.content)}\r\n`).join(''));
+    const retr = await curl([`pop3://127.0.0.1:${port}/3`, '-u', 'alice:alicepass']);
+    const expected = wireBody((messages[2] as { content: Buffer }).content);
+    assert.ok(retr.out.equals(expected), firstDifference(retr.out, expected));
+    const started = Date.now();
+    proc.child.kill('SIGTERM');
+    const { code, signal } = await exited(proc.child, 5000);
+    assert.equal(signal, null);
+    assert.equal(code, 0, `exit code after SIGTERM; stderr: ${proc.stderr()}`);
+    assert.ok(Date.now() - started < 2000, 'an idle gateway stops at once');
+  });
+
+  it('on SIGTERM, a running session may go on for the grace period, then is closed with -ERR; nothing is deleted; exit 0', async () => {
+    const port = await freePort();
+    const cfg = join(dir, 'serve.yaml');
+    writeFileSync(cfg, VALID(port)); // shutdownGraceSeconds: 2
+    proc = start(['serve', '--config', cfg]);
+    await waitForGreeting(port, proc);
+    const before = messageFiles(join(dir, 'mail', 'alice'));
+    const c = await Pop3TestClient.connect(port);
+    try {
+      await c.login('alice', 'alicepass');
+      assert.match(await c.command('DELE 1'), /^\+OK/);
+      const started = Date.now();
+      proc.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      // Still served during the grace period; new connections are not accepted.
+      assert.match(await c.command('NOOP'), /^\+OK/);
+      const late = await curl([`pop3://127.0.0.1:${port}/`, '-u', 'alice:alicepass']);
+      assert.notEqual(late.code, 0, 'no new sessions after SIGTERM');
+      const last = await c.closed(6000);
+      assert.match(last, /^-ERR \[SYS\/TEMP\]/);
+      const { code } = await exited(proc.child, 6000);
+      const took = Date.now() - started;
+      assert.equal(code, 0, proc.stderr());
+      assert.ok(took >= 1500, `the session got the grace period (${took} ms)`);
+      assert.ok(took < 5000, `exited within the grace period and a margin (${took} ms)`);
+    } finally {
+      c.destroy();
+    }
+    assert.deepEqual(messageFiles(join(dir, 'mail', 'alice')), before, 'DELE without QUIT deleted nothing');
+  });
+});
+
+describe('popgate demo', () => {
+  let dir: string;
+  let proc: Running | undefined;
+  before(() => {
+    requireProgram('curl');
+    requireProgram('python3');
+    dir = tempDir('cli-demo');
+  });
+  after(() => {
+    stop(proc);
+    cleanup(dir);
+  });
+
+  const dataDir = (): string => join(dir, 'data');
+  const demoMaildir = (): string => join(dataDir(), 'mail', 'demo');
+
+  async function startDemo(): Promise<{ port: number; p: Running }> {
+    const port = await freePort();
+    const p = start(['demo', '--port', String(port), '--data', dataDir()]);
+    proc = p;
+    const deadline = Date.now() + 10_000;
+    while (!p.stderr().includes('Stop with Ctrl-C')) {
+      if (p.child.exitCode !== null) throw new Error(`demo exited ${p.child.exitCode}: ${p.stderr()}`);
+      if (Date.now() > deadline) throw new Error(`no instructions within 10 s: ${p.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { port, p };
+  }
+
+  async function stopDemo(p: Running): Promise<void> {
+    p.child.kill('SIGTERM');
+    const { code } = await exited(p.child, 5000);
+    assert.equal(code, 0);
+  }
+
+  it('prints instructions (curl and poplib), serves the 5 demo messages to curl and poplib', async () => {
+    const { port, p } = await startDemo();
+    const text = p.stderr();
+    assert.ok(text.includes(`curl -s pop3://127.0.0.1:${port}/ -u demo:demo`), text);
+    assert.match(text, /poplib/);
+    // The printed commands work as printed.
+    const listLine = text.split('\n').find((l) => l.includes('list messages:'));
+    assert.ok(listLine);
+    const listCmd = listLine.slice(listLine.indexOf('curl'));
+    const list = await run('sh', ['-c', listCmd], { timeoutMs: 20_000 });
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(list.stdout.split('\r\n').filter((l) => l !== '').length, 5, list.stdout);
+    const pyLine = text.split('\n').find((l) => l.includes('python3 -c'));
+    assert.ok(pyLine, text);
+    const py = await run('sh', ['-c', pyLine.slice(pyLine.indexOf('python3'))], { timeoutMs: 20_000 });
+    assert.equal(py.code, 0, py.stderr);
+    assert.match(py.stdout, /^\(5, \d+\)\n/);
+    assert.match(py.stdout, /Subject: Welcome to popgate/);
+    // Every demo message comes out exactly as stored.
+    const stored = ['new', 'cur'].flatMap((sub) => readdirSync(join(demoMaildir(), sub)).map((f) => join(demoMaildir(), sub, f))).sort((a, b) => (a.split('/').pop() as string).localeCompare(b.split('/').pop() as string));
+    assert.equal(stored.length, 5);
+    const out = join(dir, 'poplib-out');
+    const r = await run('python3', [POPLIB_SCRIPT, JSON.stringify({ host: '127.0.0.1', port, user: 'demo', password: 'demo', outdir: out })], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const got = deliveredFiles(out);
+    assert.equal(got.length, 5);
+    stored.forEach((file, i) => {
+      const expected = wireBody(readFileSync(file));
+      const actual = (got[i] as { content: Buffer }).content;
+      assert.ok(actual.equals(expected), `demo message ${i + 1}: ${firstDifference(actual, expected)}`);
+    });
+    for (let n = 1; n <= 5; n++) {
+      const c = await curl([`pop3://127.0.0.1:${port}/${n}`, '-u', 'demo:demo']);
+      assert.equal(c.code, 0, c.stderr);
+      const expected = wireBody(readFileSync(stored[n - 1] as string));
+      assert.ok(c.out.equals(expected), `curl RETR ${n}: ${firstDifference(c.out, expected)}`);
+    }
+    await stopDemo(p);
+  });
+
+  it('a second start on the same data folder does not add the messages again', async () => {
+    const usersBefore = readFileSync(join(dataDir(), 'users.yaml'), 'utf8');
+    const filesBefore = messageFiles(demoMaildir());
+    assert.equal(filesBefore.length, 5);
+    const { port, p } = await startDemo();
+    const list = await curl([`pop3://127.0.0.1:${port}/`, '-u', 'demo:demo']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(list.stdout.split('\r\n').filter((l) => l !== '').length, 5, list.stdout);
+    assert.deepEqual(messageFiles(demoMaildir()), filesBefore);
+    assert.equal(readFileSync(join(dataDir(), 'users.yaml'), 'utf8'), usersBefore, 'the demo account is not re-created');
+    await stopDemo(p);
+  });
+});
+
+describe('popgate user add|passwd|remove|list', () => {
+  let dir: string;
+  let usersFile: string;
+  let gw: TestGateway;
+  before(async () => {
+    dir = tempDir('cli-users');
+    usersFile = join(dir, 'users.yaml');
+    mkdirSync(join(dir, 'mail'), { recursive: true });
+    // A gateway that authenticates against the users file the CLI edits (re-read on change).
+    gw = await startTestGateway({ tenant: { users: usersFile, path: join(dir, 'mail', '{user}') } });
+  });
+  after(async () => {
+    await gw?.stop();
+    cleanup(dir);
+  });
+
+  it('add reads the password from stdin and stores only a $scrypt$ hash, in a 0600 file', async () => {
+    const r = await cli(['user', 'add', 'carol', '-f', usersFile], { input: 'carol-first-pw\n' });
+    assert.equal(r.code, 0, r.stderr);
+    const text = readFileSync(usersFile, 'utf8');
+    assert.match(text, /carol:\n\s+password: \$scrypt\$ln=\d+,r=\d+,p=\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+\n/);
+    assert.ok(!text.includes('carol-first-pw'), 'the plaintext password is not in the file');
+    assert.equal(statSync(usersFile).mode & 0o777, 0o600);
+    assert.equal(await tryLogin(gw.port, 'carol', 'carol-first-pw'), '+OK Logged in.');
+    assert.match(await tryLogin(gw.port, 'carol', 'wrong'), /^-ERR \[AUTH\]/);
+  });
+
+  it('add --shared-secret reads a second line as the secret', async () => {
+    const r = await cli(['user', 'add', 'dave', '-f', usersFile, '--shared-secret'], { input: 'dave-pw\ndave-secret\n' });
+    assert.equal(r.code, 0, r.stderr);
+    const text = readFileSync(usersFile, 'utf8');
+    assert.match(text, /dave:\n\s+password: \$scrypt\$[^\n]+\n\s+secret: dave-secret\n/);
+    assert.ok(!text.includes('dave-pw'), 'the plaintext password is not in the file');
+    assert.equal(statSync(usersFile).mode & 0o777, 0o600);
+    assert.equal(await tryLogin(gw.port, 'dave', 'dave-pw'), '+OK Logged in.');
+  });
+
+  it('add of an existing name fails and leaves the file as it was', async () => {
+    const before = readFileSync(usersFile, 'utf8');
+    const r = await cli(['user', 'add', 'carol', '-f', usersFile], { input: 'another\n' });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /already exists/);
+    assert.equal(readFileSync(usersFile, 'utf8'), before);
+    assert.equal(await tryLogin(gw.port, 'carol', 'another'), '-ERR [AUTH] Authentication failed.');
+  });
+
+  it('list prints the names', async () => {
+    const r = await cli(['user', 'list', '-f', usersFile]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'carol\ndave\n');
+  });
+
+  it('passwd changes the password: the old one no longer logs in, the new one does', async () => {
+    assert.equal(await tryLogin(gw.port, 'carol', 'carol-first-pw'), '+OK Logged in.');
+    const r = await cli(['user', 'passwd', 'carol', '-f', usersFile], { input: 'carol-second-pw\n' });
+    assert.equal(r.code, 0, r.stderr);
+    const text = readFileSync(usersFile, 'utf8');
+    assert.ok(!text.includes('carol-second-pw'));
+    assert.equal(statSync(usersFile).mode & 0o777, 0o600);
+    assert.match(await tryLogin(gw.port, 'carol', 'carol-first-pw'), /^-ERR \[AUTH\]/);
+    assert.equal(await tryLogin(gw.port, 'carol', 'carol-second-pw'), '+OK Logged in.');
+  });
+
+  it('passwd without --shared-secret keeps the stored secret', async () => {
+    const r = await cli(['user', 'passwd', 'dave', '-f', usersFile], { input: 'dave-pw-2\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(readFileSync(usersFile, 'utf8'), /secret: dave-secret\n/);
+    assert.equal(await tryLogin(gw.port, 'dave', 'dave-pw-2'), '+OK Logged in.');
+  });
+
+  it('passwd of an unknown user fails', async () => {
+    const r = await cli(['user', 'passwd', 'nobody', '-f', usersFile], { input: 'x\n' });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /no user "nobody"/);
+  });
+
+  it('remove deletes the account: it can no longer log in, and list no longer shows it', async () => {
+    const r = await cli(['user', 'remove', 'carol', '-f', usersFile]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(await tryLogin(gw.port, 'carol', 'carol-second-pw'), /^-ERR \[AUTH\]/);
+    const list = await cli(['user', 'list', '-f', usersFile]);
+    assert.equal(list.stdout, 'dave\n');
+    const again = await cli(['user', 'remove', 'carol', '-f', usersFile]);
+    assert.notEqual(again.code, 0, 'removing a missing user fails');
+  });
+
+  it('a password with spaces, as stored by user add, logs in with USER/PASS (or add refuses it)', async () => {
+    // RFC 1939: "a POP3 server may treat spaces in the argument as part of the password".
+    for (const [name, password] of [
+      ['gina', 'two words'],
+      ['hank', ' leading space'],
+      ['ivan', 'trailing space '],
+    ] as const) {
+      const r = await cli(['user', 'add', name, '-f', usersFile], { input: `${password}\n` });
+      if (r.code !== 0) continue; // refusing such a password at add time is also correct
+      assert.equal(await tryLogin(gw.port, name, password), '+OK Logged in.', `USER ${name} / PASS ${JSON.stringify(password)}`);
+    }
+  });
+
+  it('refuses an empty password, missing input and an unsafe user name', async () => {
+    const before = readFileSync(usersFile, 'utf8');
+    for (const [args, input] of [
+      [['user', 'add', 'erin', '-f', usersFile], '\n'],
+      [['user', 'add', 'erin', '-f', usersFile], ''],
+      [['user', 'add', '../erin', '-f', usersFile], 'pw\n'],
+      [['user', 'add', 'frank', '-f', usersFile, '--shared-secret'], 'only-a-password\n'],
+    ] as const) {
+      const r = await cli(args, { input });
+      assert.notEqual(r.code, 0, `${args.join(' ')} with ${JSON.stringify(input)} must fail`);
+    }
+    assert.equal(readFileSync(usersFile, 'utf8'), before, 'the file is unchanged');
+  });
+});
