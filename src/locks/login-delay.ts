@@ -8,12 +8,15 @@ export class LoginDelayTracker {
     this.last = new LRUCache({ max: 100_000, ttl: Math.max(1, delaySeconds) * 1000 });
   }
 
-  /** True (and records the login) when the maildrop may log in now. */
-  admit(key: string, now = Date.now()): boolean {
+  /** True when the maildrop may log in now. */
+  allows(key: string, now = Date.now()): boolean {
     if (this.delaySeconds <= 0) return true;
     const previous = this.last.get(key);
-    if (previous !== undefined && now - previous < this.delaySeconds * 1000) return false;
-    this.last.set(key, now);
-    return true;
+    return previous === undefined || now - previous >= this.delaySeconds * 1000;
+  }
+
+  /** Records a successful login (failed ones do not start the delay). */
+  record(key: string, now = Date.now()): void {
+    if (this.delaySeconds > 0) this.last.set(key, now);
   }
 }

@@ -43,7 +43,7 @@ export async function login(conn: Connection, creds: Credentials): Promise<void>
     await failDelay(conn);
     throw err instanceof StoreError ? replyForStoreError(err) : err;
   }
-  if (!conn.ctx.loginDelay.admit(lockKey)) {
+  if (!conn.ctx.loginDelay.allows(lockKey)) {
     log.info({ outcome: 'login-delay' }, 'login refused: LOGIN-DELAY');
     throw Replies.loginDelay;
   }
@@ -64,6 +64,7 @@ export async function login(conn: Connection, creds: Credentials): Promise<void>
       await tx.end();
       return;
     }
+    conn.ctx.loginDelay.record(lockKey);
     conn.enterTransaction(tx, creds.login);
     log.info({ outcome: 'ok', tenant: tenant.name, messages: drop.messages.length, ms: Date.now() - started }, 'login');
   } catch (err) {
