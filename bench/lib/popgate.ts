@@ -1,0 +1,141 @@
+/**
+ * popgate in a child process (`node dist/src/cli.js serve --config <yaml>`), so its CPU time
+ * and memory are its own. The users file is made with `popgate user add`, password on stdin.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { freePorts } from '../../test/helpers/dovecot.js';
+
+/** dist/src/cli.js, next to this file's dist/bench/lib/. */
+export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+export interface PopgateProcess {
+  readonly pid: number;
+  readonly port: number;
+  readonly logPath: string;
+  logTail(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+export interface PopgateOptions {
+  /** Folder for the config, users file and log. */
+  readonly dir: string;
+  /** Path template of the Maildirs, with {user}. */
+  readonly mailPath: string;
+  readonly user: string;
+  readonly password: string;
+  readonly logLevel?: 'warn' | 'info' | 'debug' | 'error';
+}
+
+function tail(path: string, lines: number): string {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export function addUser(usersFile: string, user: string, password: string): void {
+  const r = spawnSync(process.execPath, [CLI, 'user', 'add', user, '-f', usersFile], { input: `${password}\n`, encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`popgate user add ${user} failed (exit ${String(r.status)}): ${r.stderr.trim()}`);
+}
+
+function greeting(port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    let data = '';
+    const done = (v: string | undefined): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(undefined), 1000);
+    s.on('data', (c: Buffer) => {
+      data += c.toString('latin1');
+      const i = data.indexOf('\r\n');
+      if (i >= 0) {
+        // Leave politely so the gateway logs no error.
+        s.write('QUIT\r\n');
+        done(data.slice(0, i));
+      }
+    });
+    s.once('error', () => done(undefined));
+    s.once('close', () => done(undefined));
+  });
+}
+
+export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess> {
+  const usersFile = join(opts.dir, 'users.yaml');
+  const configPath = join(opts.dir, 'popgate.yaml');
+  const logPath = join(opts.dir, 'popgate.log');
+  addUser(usersFile, opts.user, opts.password);
+  const [port] = (await freePorts(1)) as [number];
+  const config = {
+    listeners: [{ host: '127.0.0.1', port, tls: 'none' }],
+    tenants: { bench: { adapter: 'maildir', path: opts.mailPath, users: usersFile } },
+    defaultTenant: 'bench',
+    allowPlaintextAuth: 'always',
+    log: { level: opts.logLevel ?? 'warn' },
+  };
+  writeFileSync(configPath, stringify(config));
+  const out = openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [CLI, 'serve', '--config', configPath], { stdio: ['ignore', out, out] });
+  } finally {
+    closeSync(out);
+  }
+  let exited = false;
+  let exitInfo = '';
+  const exitedPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = true;
+      exitInfo = signal !== null ? `signal ${signal}` : `exit code ${String(code)}`;
+      resolve();
+    });
+  });
+  running.add(child);
+  void exitedPromise.then(() => running.delete(child));
+
+  const deadline = Date.now() + 15_000;
+  let greeted: string | undefined;
+  for (let i = 0; greeted === undefined && !exited && Date.now() < deadline; i++) {
+    greeted = await greeting(port);
+    if (greeted === undefined) await new Promise((r) => setTimeout(r, Math.min(20 * (i + 1), 200)));
+  }
+  if (greeted === undefined || !greeted.startsWith('+OK')) {
+    if (!exited) child.kill('SIGKILL');
+    await exitedPromise;
+    throw new Error(`popgate did not start (${exited ? exitInfo : 'no greeting'}; got ${JSON.stringify(greeted)}).\n--- ${logPath} ---\n${tail(logPath, 30)}`);
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    pid: child.pid as number,
+    port,
+    logPath,
+    logTail: (lines = 30) => tail(logPath, lines),
+    stop() {
+      stopping ??= (async () => {
+        if (exited) return;
+        child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        const late = await Promise.race([exitedPromise.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 10_000)))]);
+        clearTimeout(timer);
+        if (late) {
+          child.kill('SIGKILL');
+          await exitedPromise;
+        }
+      })();
+      return stopping;
+    },
+  };
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
