@@ -1,6 +1,6 @@
 /** A self-signed certificate for localhost / 127.0.0.1, made once per test process with openssl. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireProgram } from './programs.js';
@@ -17,6 +17,7 @@ export function testCert(): TestCert {
   if (cached !== undefined) return cached;
   requireProgram('openssl');
   const dir = mkdtempSync(join(tmpdir(), 'popgate-cert-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   execFileSync('openssl', [
