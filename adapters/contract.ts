@@ -75,10 +75,10 @@ export interface Maildrop {
    */
   fetch(id: string, signal: AbortSignal): Promise<Readable>;
   /**
-   * Called once after the last byte of a fetch was sent, with the exact CRLF size that was
-   * streamed, so the adapter can correct a size it reported wrongly (and cache the truth).
+   * Called after RETR sent a whole message, with the exact CRLF size that was streamed: the
+   * adapter can correct (and cache) a size it reported wrongly, or mark the message as read.
    */
-  observeSize?(id: string, size: number): void;
+  retrieved?(id: string, size: number): void;
   /**
    * UPDATE state: remove these messages. Called only after a QUIT in TRANSACTION state.
    * Must not throw for a partial failure: report it in the result.

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { TenantConfig } from '../src/config/schema.js';
 import type { MailStore } from './contract.js';
+import { ImapStore } from './imap/store.js';
 import { MaildirStore } from './maildir/store.js';
 
 export interface AdapterDeps {
@@ -12,5 +13,7 @@ export function createStore(tenant: TenantConfig, deps: AdapterDeps): MailStore 
   switch (tenant.adapter) {
     case 'maildir':
       return new MaildirStore({ path: tenant.path, trash: tenant.trash, logger: deps.logger });
+    case 'imap':
+      return new ImapStore(tenant, deps.logger);
   }
 }

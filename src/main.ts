@@ -35,7 +35,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
   if (config.limits.idleTimeoutSeconds < 600) {
     logger.warn({ idleTimeoutSeconds: config.limits.idleTimeoutSeconds }, 'idle timeout below the RFC 1939 minimum of 10 minutes');
   }
-  const sharedSecretsAvailable = (): boolean => tenants.all().some((t) => safe(() => t.users.hasSecrets()));
+  const sharedSecretsAvailable = (): boolean => tenants.all().some(({ auth }) => auth.kind === 'local' && safe(() => auth.users.hasSecrets()));
   const ctx: ServerContext = {
     config,
     logger,

@@ -3,19 +3,35 @@ import { createStore } from '../adapters/index.js';
 import type { MailStore } from '../adapters/contract.js';
 import { UsersFile } from './auth/users-file.js';
 import type { Config, TenantConfig } from './config/schema.js';
+import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
+
+/**
+ * `local`: the gateway verifies the login against its users file, then opens the mailbox.
+ * `passthrough`: the backend verifies the POP3 credentials itself (IMAP login).
+ */
+export type AuthMode = { readonly kind: 'local'; readonly users: UsersFile } | { readonly kind: 'passthrough' };
 
 export interface Tenant {
   readonly name: string;
   readonly config: TenantConfig;
   readonly store: MailStore;
-  readonly users: UsersFile;
+  readonly auth: AuthMode;
 }
 
 export interface Route {
   readonly tenant: Tenant;
   /** The user name the backend and the users file see. */
   readonly user: string;
+}
+
+function createTenantStore(name: string, tc: TenantConfig, logger: Logger): MailStore {
+  try {
+    return createStore(tc, { logger: logger.child({ tenant: name }) });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(err.issues.map((i) => `tenants.${name}.${i}`));
+    throw err;
+  }
 }
 
 export class Tenants {
@@ -28,8 +44,8 @@ export class Tenants {
       const tenant: Tenant = {
         name,
         config: tc,
-        store: createStore(tc, { logger: logger.child({ tenant: name }) }),
-        users: new UsersFile(tc.users),
+        store: createTenantStore(name, tc, logger),
+        auth: tc.adapter === 'maildir' ? { kind: 'local', users: new UsersFile(tc.users) } : { kind: 'passthrough' },
       };
       this.byName.set(name, tenant);
       for (const d of tc.domains) this.byDomain.set(d.toLowerCase(), tenant);
@@ -58,7 +74,7 @@ export class Tenants {
     const problems: string[] = [];
     for (const t of this.byName.values()) {
       try {
-        t.users.check();
+        if (t.auth.kind === 'local') t.auth.users.check();
       } catch (err) {
         problems.push(`tenants.${t.name}.users: ${(err as Error).message}`);
       }

@@ -79,10 +79,11 @@ export class MaildirStore implements MailStore {
     }
     entries.sort((a, b) => a.name.time - b.name.time || (a.name.base < b.name.base ? -1 : a.name.base > b.name.base ? 1 : 0));
     const sizes = await mapLimit(entries, SIZE_RESOLVE_CONCURRENCY, async ({ name, loc }) => {
-      if (name.crlfSize !== null) return name.crlfSize;
+      // A corrected size (see retrieved()) wins over a wrong ",W=" in the name.
       const key = join(root, name.base);
       const cached = this.sizeCache.get(key);
       if (cached !== undefined) return cached;
+      if (name.crlfSize !== null) return name.crlfSize;
       try {
         const size = await crlfSizeOfFile(join(root, loc.sub, loc.file));
         this.sizeCache.set(key, size);
@@ -114,11 +115,12 @@ class MaildirDrop implements Maildrop {
   ) {
     const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
     const sizeOf = new Map(messages.map((m) => [m.id, m.size ?? 0]));
-    this.readAhead = new ReadAhead(messages, limits, async (id) => {
+    const loadOne = async (id: string): Promise<Buffer | null> => {
       const loc = this.located.get(id);
       // The CRLF size bounds the file size (LF files are smaller on disk).
       return loc === undefined ? null : readSmallFile(join(this.root, loc.sub, loc.file), sizeOf.get(id) ?? 0);
-    });
+    };
+    this.readAhead = new ReadAhead(messages, limits, (ids) => new Map(ids.map((id) => [id, loadOne(id)])));
   }
 
   async fetch(id: string, signal: AbortSignal): Promise<Readable> {
@@ -128,11 +130,10 @@ class MaildirDrop implements Maildrop {
     return handle.createReadStream({ highWaterMark: MESSAGE_READ_CHUNK, signal });
   }
 
-  observeSize(id: string, size: number): void {
+  retrieved(id: string, size: number): void {
     const listed = this.messages.find((m) => m.id === id)?.size;
-    if (listed !== undefined && listed !== size) {
-      this.options.logger.warn({ id, listed, streamed: size }, 'maildir: size in file name was wrong; cached the streamed size');
-    }
+    if (listed === size) return;
+    this.options.logger.warn({ id, listed, streamed: size }, 'maildir: listed size was wrong; cached the streamed size');
     this.sizeCache.set(join(this.root, id), size);
   }
 

@@ -25,8 +25,11 @@ export class ReadAhead {
   constructor(
     private readonly messages: readonly MessageInfo[],
     private readonly limits: ReadAheadLimits,
-    /** Loads one whole message; null when it cannot (the normal fetch path then reports why). */
-    private readonly load: (id: string) => Promise<Buffer | null>,
+    /**
+     * Starts loading these whole messages (in one batch where the backend can, e.g. one IMAP
+     * UID FETCH); each promise gives null when it cannot (the normal fetch then reports why).
+     */
+    private readonly load: (ids: readonly string[]) => ReadonlyMap<string, Promise<Buffer | null>>,
   ) {
     messages.forEach((m, i) => this.index.set(m.id, i));
   }
@@ -53,13 +56,20 @@ export class ReadAhead {
         this.held -= entry.reserved;
       }
     }
+    const batch: MessageInfo[] = [];
     for (let i = at + 1; i <= at + this.limits.messages && i < this.messages.length; i++) {
       const m = this.messages[i] as MessageInfo;
       if (this.entries.has(m.id)) continue;
       const size = m.size ?? Number.POSITIVE_INFINITY;
       if (size > this.limits.maxMessage || this.held + size > this.limits.budget) break;
       this.held += size;
-      this.entries.set(m.id, { reserved: size, data: this.load(m.id).catch(() => null) });
+      batch.push(m);
+    }
+    if (batch.length === 0) return;
+    const loading = this.load(batch.map((m) => m.id));
+    for (const m of batch) {
+      const data = loading.get(m.id) ?? Promise.resolve(null);
+      this.entries.set(m.id, { reserved: m.size as number, data: data.catch(() => null) });
     }
   }
 

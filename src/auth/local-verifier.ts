@@ -45,3 +45,8 @@ function equalHex(expected: string, given: string): boolean {
   const b = Buffer.from(given.toLowerCase(), 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/** Spends what a real password check costs, for logins that fail before any check (unknown tenant). */
+export async function spendVerifyCost(creds: Credentials): Promise<void> {
+  if (creds.kind === 'password') await verifyPassword(creds.password, DUMMY_HASH);
+}

@@ -49,7 +49,14 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const tenants: Config['tenants'] = {};
   for (const [name, t] of Object.entries(cfg.tenants)) {
-    tenants[name] = { ...t, path: abs(t.path), users: abs(t.users) };
+    switch (t.adapter) {
+      case 'maildir':
+        tenants[name] = { ...t, path: abs(t.path), users: abs(t.users) };
+        break;
+      case 'imap':
+        tenants[name] = t.ca === undefined ? t : { ...t, ca: abs(t.ca) };
+        break;
+    }
   }
   return {
     ...cfg,

@@ -23,7 +23,46 @@ const maildirTenantSchema = z.strictObject({
   domains: z.array(z.string().min(1)).default([]),
 });
 
-export const tenantSchema = z.discriminatedUnion('adapter', [maildirTenantSchema]);
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i;
+
+const imapTenantSchema = z
+  .strictObject({
+    adapter: z.literal('imap'),
+    host: z.string().min(1),
+    /** Default: 993 with implicit TLS, 143 otherwise. */
+    port: port.optional(),
+    /** `implicit` (IMAPS), `starttls` (required, never skipped), or `none` (loopback hosts only). */
+    tls: z.enum(['implicit', 'starttls', 'none']).default('implicit'),
+    /** PEM file of the CA that signed the IMAP server's certificate (verification is always on). */
+    ca: z.string().min(1).optional(),
+    /** Name to verify the certificate against, when `host` is an address. */
+    servername: z.string().min(1).optional(),
+    folder: z.string().min(1).default('INBOX'),
+    /** How the POP3 login reaches IMAP: `passthrough` sends the POP3 user and password on. */
+    auth: z.enum(['passthrough']).default('passthrough'),
+    /** At QUIT: expunge, move to a folder (`move:Archive`), only set \Deleted, or keep everything. */
+    deleteMode: z
+      .union([z.enum(['expunge', 'flag', 'keep']), z.string().regex(/^move:.+$/, "must be expunge, flag, keep or move:<folder>")])
+      .default('expunge'),
+    /** Set \Seen on retrieved messages (the folder is then opened read-write). */
+    markSeen: z.boolean().default(false),
+    /**
+     * `auto`: EMAILID (RFC 8474) or X-GM-MSGID when the server has them, else `uid`;
+     * `uid`: `<UIDVALIDITY>.<UID>`; `dovecot`: Dovecot's default pop3_uidl_format `%08Xu%08Xv`.
+     */
+    uidlFormat: z.enum(['auto', 'uid', 'dovecot']).default('auto'),
+    connectTimeoutMs: z.number().int().min(100).default(10_000),
+    /** A backend command that stays silent this long fails the session with [SYS/TEMP]. */
+    commandTimeoutMs: z.number().int().min(100).default(60_000),
+    domains: z.array(z.string().min(1)).default([]),
+  })
+  .superRefine((t, ctx) => {
+    if (t.tls === 'none' && !LOOPBACK_HOST.test(t.host)) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: "'none' sends passwords in clear: only allowed for a loopback host" });
+    }
+  });
+
+export const tenantSchema = z.discriminatedUnion('adapter', [maildirTenantSchema, imapTenantSchema]);
 
 export const limitsSchema = z.strictObject({
   /** RFC 1939 asks for at least 10 minutes; lower values are allowed (with a warning) for tests. */
@@ -85,4 +124,5 @@ export type Config = z.infer<typeof configSchema>;
 export type ListenerConfig = z.infer<typeof listenerSchema>;
 export type TenantConfig = z.infer<typeof tenantSchema>;
 export type MaildirTenantConfig = z.infer<typeof maildirTenantSchema>;
+export type ImapTenantConfig = z.infer<typeof imapTenantSchema>;
 export type Limits = z.infer<typeof limitsSchema>;

@@ -1,64 +1,67 @@
 /**
  * AUTHORIZATION -> TRANSACTION: route the login name, verify, lock, snapshot.
  * Every failure before the lock looks the same to the client (same text, same delay), so a
- * stranger cannot tell an unknown user or tenant from a wrong password.
+ * stranger cannot tell an unknown user or tenant from a wrong password. [IN-USE] and
+ * [LOGIN-DELAY] are only said once the credentials were proven.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BackendLogin } from '../../adapters/contract.js';
-import { needsSharedSecret, type Credentials } from '../auth/credentials.js';
-import { verifyLocal } from '../auth/local-verifier.js';
+import type { BackendLogin, Maildrop } from '../../adapters/contract.js';
+import type { Credentials } from '../auth/credentials.js';
+import { spendVerifyCost, verifyLocal } from '../auth/local-verifier.js';
 import { Pop3Error, Replies, StoreError, replyForStoreError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Tenant } from '../tenants.js';
 import type { Connection } from './connection.js';
 import { Transaction } from './transaction.js';
 
 export async function login(conn: Connection, creds: Credentials): Promise<void> {
   const started = Date.now();
   const log = conn.log.child({ login: creds.login, method: creds.kind });
+  const fail = async (reply: Pop3Error, outcome: string): Promise<never> => {
+    if (reply === Replies.authFailed) await failDelay(conn);
+    log.info({ outcome, ms: Date.now() - started }, 'login failed');
+    throw reply;
+  };
+
   const route = conn.ctx.tenants.route(creds.login);
-  let ok = false;
-  let failure: Pop3Error = Replies.authFailed;
-  if (route !== undefined) {
+  if (route === undefined) {
+    await spendVerifyCost(creds);
+    return fail(Replies.authFailed, 'auth-failed');
+  }
+  const { tenant, user } = route;
+  let backendLogin: BackendLogin;
+  if (tenant.auth.kind === 'local') {
+    let ok: boolean;
     try {
-      ok = await verifyLocal(route.tenant.users, route.user, creds);
+      ok = await verifyLocal(tenant.auth.users, user, creds);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'users file unreadable');
-      failure = Replies.temporary;
+      return fail(Replies.temporary, 'users-file-error');
     }
-  } else if (!needsSharedSecret(creds)) {
-    // Same scrypt cost as a real user, so timing does not reveal unknown tenants.
-    await verifyLocal(conn.ctx.tenants.all()[0]!.users, '\0no-such-user', creds).catch(() => false);
-  }
-  if (!ok || route === undefined) {
-    await failDelay(conn);
-    log.info({ outcome: 'auth-failed', ms: Date.now() - started }, 'login failed');
-    throw failure;
+    if (!ok) return fail(Replies.authFailed, 'auth-failed');
+    backendLogin = { user };
+  } else {
+    // The backend checks the password itself; challenge-response methods cannot be passed on.
+    if (creds.kind !== 'password') return fail(Replies.authFailed, 'auth-failed');
+    backendLogin = { user, password: creds.password };
   }
 
-  const { tenant, user } = route;
-  const backendLogin: BackendLogin = { user };
-  let lockKey: string;
+  const open = (): Promise<Maildrop> =>
+    tenant.store.open(backendLogin, { sessionId: conn.id, remoteAddress: conn.remoteAddress, tenant: tenant.name, signal: conn.signal });
+  let drop: Maildrop | undefined;
   try {
-    lockKey = `${tenant.name}/${tenant.store.lockKey(backendLogin)}`;
-  } catch (err) {
-    await failDelay(conn);
-    throw err instanceof StoreError ? replyForStoreError(err) : err;
-  }
-  if (!conn.ctx.loginDelay.allows(lockKey)) {
-    log.info({ outcome: 'login-delay' }, 'login refused: LOGIN-DELAY');
-    throw Replies.loginDelay;
-  }
-  const lease = await conn.ctx.locks.acquire(lockKey);
-  if (lease === null) {
-    log.info({ outcome: 'in-use' }, 'login refused: maildrop locked');
-    throw Replies.inUse;
-  }
-  try {
-    const drop = await tenant.store.open(backendLogin, {
-      sessionId: conn.id,
-      remoteAddress: conn.remoteAddress,
-      tenant: tenant.name,
-      signal: conn.signal,
-    });
+    // Passthrough: opening is the credential check, so it must come before the lock.
+    if (tenant.auth.kind === 'passthrough') drop = await open();
+    const lockKey = `${tenant.name}/${tenant.store.lockKey(backendLogin)}`;
+    if (!conn.ctx.loginDelay.allows(lockKey)) return await refuse(drop, log, Replies.loginDelay, 'login-delay');
+    const lease = await conn.ctx.locks.acquire(lockKey);
+    if (lease === null) return await refuse(drop, log, Replies.inUse, 'in-use');
+    try {
+      drop ??= await open();
+    } catch (err) {
+      await lease.release();
+      throw err;
+    }
     const tx = new Transaction(drop, lease);
     if (conn.isClosed) {
       await tx.end();
@@ -66,16 +69,22 @@ export async function login(conn: Connection, creds: Credentials): Promise<void>
     }
     conn.ctx.loginDelay.record(lockKey);
     conn.enterTransaction(tx, creds.login);
-    log.info({ outcome: 'ok', tenant: tenant.name, messages: drop.messages.length, ms: Date.now() - started }, 'login');
+    log.info({ outcome: 'ok', tenant: tenant.name, adapter: tenant.store.kind, messages: drop.messages.length, ms: Date.now() - started }, 'login');
   } catch (err) {
-    await lease.release();
-    if (err instanceof StoreError) {
-      log.warn({ outcome: 'backend-error', code: err.code, err: err.message }, 'opening the maildrop failed');
-      if (err.code === 'AUTH_FAILED') await failDelay(conn);
-      throw replyForStoreError(err);
-    }
+    if (err instanceof StoreError) return fail(replyForStoreError(err), storeOutcome(err, log, tenant));
     throw err;
   }
+}
+
+async function refuse(drop: Maildrop | undefined, log: Logger, reply: Pop3Error, outcome: string): Promise<never> {
+  await drop?.close().catch(() => undefined);
+  log.info({ outcome }, `login refused: ${outcome}`);
+  throw reply;
+}
+
+function storeOutcome(err: StoreError, log: Logger, tenant: Tenant): string {
+  if (err.code !== 'AUTH_FAILED') log.warn({ tenant: tenant.name, code: err.code, err: err.message }, 'opening the maildrop failed');
+  return err.code === 'AUTH_FAILED' ? 'auth-failed' : 'backend-error';
 }
 
 async function failDelay(conn: Connection): Promise<void> {

@@ -86,10 +86,11 @@ export class Transaction {
     }
   }
 
-  /** Records the size a message really had on the wire (adapters may cache it). */
-  observeSize(msn: number, size: number): void {
-    if (this.sizes[msn - 1] !== size) this.sizes[msn - 1] = size;
-    this.drop.observeSize?.(this.drop.messages[msn - 1]?.id as string, size);
+  /** RETR sent message `msn` whole, `size` octets: keep the true size, tell the adapter. */
+  retrieved(msn: number, size: number): void {
+    this.sizes[msn - 1] = size;
+    if (msn > this.lastAccessed) this.lastAccessed = msn;
+    this.drop.retrieved?.(this.drop.messages[msn - 1]?.id as string, size);
   }
 
   mark(msn: number): void {

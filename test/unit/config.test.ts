@@ -25,8 +25,10 @@ describe('config validation', () => {
     assert.equal(cfg.allowPlaintextAuth, 'tls-only');
     assert.equal(cfg.limits.idleTimeoutSeconds, 600);
     assert.equal(cfg.listeners[0]?.tls, 'none');
-    assert.equal(cfg.tenants.main?.path, '/etc/popgate/mail/{user}');
-    assert.equal(cfg.tenants.main?.users, '/etc/popgate/users.yaml');
+    const main = cfg.tenants.main;
+    assert.equal(main?.adapter, 'maildir');
+    assert.equal(main.path, '/etc/popgate/mail/{user}');
+    assert.equal(main.users, '/etc/popgate/users.yaml');
   });
 
   it('names the key and the problem', () => {

@@ -11,10 +11,7 @@ export const retr: Command = {
     const size = await tx.sizeOf(msn, conn.signal);
     const source = await fetchMessage(tx, info.id, conn.signal);
     const sent = await conn.streamMessage(`${size} octets`, source);
-    if (msn > tx.lastAccessed) tx.lastAccessed = msn;
-    if (sent !== size) {
-      conn.log.warn({ msn, listed: size, sent }, 'message size differed from the listed size');
-      tx.observeSize(msn, sent);
-    }
+    if (sent !== size) conn.log.warn({ msn, listed: size, sent }, 'message size differed from the listed size');
+    tx.retrieved(msn, sent);
   },
 };

@@ -1,0 +1,83 @@
+/** IMAP backend: one imapflow connection per POP3 session, opened at login, closed at the end. */
+import type { ImapFlow } from 'imapflow';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import type { ImapTenantConfig } from '../../src/config/schema.js';
+import { ConfigError } from '../../src/errors.js';
+import { SIZE_CACHE_ENTRIES } from '../../src/limits.js';
+import type { BackendLogin, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
+import { classifyImapError, connectImap, readCa } from './connect.js';
+import { ImapDrop } from './drop.js';
+import { imapUidl } from './uidl.js';
+
+export class ImapStore implements MailStore {
+  readonly kind = 'imap';
+  private readonly ca: Buffer | undefined;
+  /** True sizes of messages whose RFC822.SIZE was wrong, by mailbox key + UIDVALIDITY + UID. */
+  private readonly sizeCache = new LRUCache<string, number>({ max: SIZE_CACHE_ENTRIES });
+
+  constructor(
+    private readonly cfg: ImapTenantConfig,
+    private readonly logger: Logger,
+  ) {
+    try {
+      this.ca = readCa(cfg);
+    } catch (err) {
+      throw new ConfigError([`ca: cannot read ${cfg.ca}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+    }
+  }
+
+  lockKey(login: BackendLogin): string {
+    return `imap:${this.cfg.host}:${this.cfg.port ?? ''}/${login.user}/${this.cfg.folder}`;
+  }
+
+  async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
+    const started = Date.now();
+    const client = await connectImap(this.cfg, login, this.ca);
+    const onAbort = (): void => client.close();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const connectedMs = Date.now() - started;
+      const mailbox = await client.mailboxOpen(this.cfg.folder, { readOnly: !this.cfg.markSeen }).catch((err: unknown) => {
+        throw classifyImapError(err, `opening ${this.cfg.folder}`, 'PERMANENT');
+      });
+      const uidValidity = BigInt(mailbox.uidValidity);
+      const messages = mailbox.exists > 0 ? await this.snapshot(client, uidValidity, this.lockKey(login)) : [];
+      ctx.signal.throwIfAborted();
+      this.logger.debug(
+        { session: ctx.sessionId, op: 'open', connectMs: connectedMs, ms: Date.now() - started, messages: messages.length },
+        'imap: snapshot taken',
+      );
+      return new ImapDrop(client, this.cfg, {
+        uidValidity,
+        messages,
+        logger: this.logger.child({ session: ctx.sessionId }),
+        rememberSize: (uid, size) => this.sizeCache.set(this.sizeKey(this.lockKey(login), uidValidity, uid), size),
+      });
+    } catch (err) {
+      client.close();
+      throw classifyImapError(err, 'taking the snapshot');
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** UID and RFC822.SIZE (and the stable id where wanted) of every message, in one FETCH. */
+  private async snapshot(client: ImapFlow, uidValidity: bigint, mailboxKey: string): Promise<MessageInfo[]> {
+    // imapflow asks for EMAILID / X-GM-MSGID by itself whenever the server has them.
+    const messages: MessageInfo[] = [];
+    for await (const m of client.fetch('1:*', { uid: true, size: true })) {
+      const corrected = this.sizeCache.get(this.sizeKey(mailboxKey, uidValidity, m.uid));
+      messages.push({
+        id: String(m.uid),
+        uidl: imapUidl(this.cfg.uidlFormat, uidValidity, m.uid, m.emailId),
+        size: corrected ?? m.size ?? null,
+      });
+    }
+    return messages;
+  }
+
+  private sizeKey(mailboxKey: string, uidValidity: bigint, uid: number): string {
+    return `${mailboxKey}/${uidValidity}/${uid}`;
+  }
+}
