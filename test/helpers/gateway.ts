@@ -25,6 +25,8 @@ export interface TestGatewayOptions {
   readonly config?: Record<string, unknown>;
   /** Extra tenant settings merged into the single `main` tenant. */
   readonly tenant?: Record<string, unknown>;
+  /** The whole `main` tenant, replacing the default Maildir one (e.g. an IMAP tenant). */
+  readonly tenantConfig?: Record<string, unknown>;
 }
 
 export interface TestGateway {
@@ -58,7 +60,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const raw: Record<string, unknown> = {
     listeners,
     ...(cert && { tls: { cert: cert.certPath, key: cert.keyPath } }),
-    tenants: { main: { adapter: 'maildir', path: join(dir, 'mail', '{user}'), users: usersFile, ...opts.tenant } },
+    tenants: { main: opts.tenantConfig ?? { adapter: 'maildir', path: join(dir, 'mail', '{user}'), users: usersFile, ...opts.tenant } },
     defaultTenant: 'main',
     allowPlaintextAuth: 'always',
     limits: { authFailureDelayMs: 50 },
