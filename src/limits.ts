@@ -60,3 +60,6 @@ export const IMAP_FETCH_CHUNK = 512 * 1024;
 export const IMAP_TOP_FIRST_CHUNK = 32 * 1024;
 /** How long QUIT waits for the IMAP LOGOUT answer before closing the socket anyway. */
 export const IMAP_LOGOUT_TIMEOUT_MS = 2000;
+
+/** Message entries kept across all cached IMAP mailbox snapshots (~150 bytes each). */
+export const SNAPSHOT_CACHE_MESSAGES = 1_000_000;

@@ -1,13 +1,13 @@
 /** IMAP backend: one imapflow connection per POP3 session, opened at login, closed at the end. */
-import type { ImapFlow } from 'imapflow';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { ImapTenantConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
-import { SIZE_CACHE_ENTRIES } from '../../src/limits.js';
-import type { BackendLogin, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
+import { SIZE_CACHE_ENTRIES, SNAPSHOT_CACHE_MESSAGES } from '../../src/limits.js';
+import type { BackendLogin, MailStore, Maildrop, SessionContext } from '../contract.js';
 import { classifyImapError, connectImap, readCa } from './connect.js';
 import { ImapDrop } from './drop.js';
+import { SnapshotCache, type Describe } from './snapshot-cache.js';
 import { imapUidl } from './uidl.js';
 
 export class ImapStore implements MailStore {
@@ -15,6 +15,7 @@ export class ImapStore implements MailStore {
   private readonly ca: Buffer | undefined;
   /** True sizes of messages whose RFC822.SIZE was wrong, by mailbox key + UIDVALIDITY + UID. */
   private readonly sizeCache = new LRUCache<string, number>({ max: SIZE_CACHE_ENTRIES });
+  private readonly snapshots = new SnapshotCache(SNAPSHOT_CACHE_MESSAGES);
 
   constructor(
     private readonly cfg: ImapTenantConfig,
@@ -42,17 +43,26 @@ export class ImapStore implements MailStore {
         throw classifyImapError(err, `opening ${this.cfg.folder}`, 'PERMANENT');
       });
       const uidValidity = BigInt(mailbox.uidValidity);
-      const messages = mailbox.exists > 0 ? await this.snapshot(client, uidValidity, this.lockKey(login)) : [];
+      const mailboxKey = this.lockKey(login);
+      const describe: Describe = (uid, size, emailId) => ({
+        id: String(uid),
+        uidl: imapUidl(this.cfg.uidlFormat, uidValidity, uid, emailId),
+        size: this.sizeCache.get(this.sizeKey(mailboxKey, uidValidity, uid)) ?? size ?? null,
+      });
+      const { messages, source } = await this.snapshots.snapshot(client, mailboxKey, { ...mailbox, uidValidity }, describe);
       ctx.signal.throwIfAborted();
       this.logger.debug(
-        { session: ctx.sessionId, op: 'open', connectMs: connectedMs, ms: Date.now() - started, messages: messages.length },
+        { session: ctx.sessionId, op: 'open', connectMs: connectedMs, ms: Date.now() - started, messages: messages.length, source },
         'imap: snapshot taken',
       );
       return new ImapDrop(client, this.cfg, {
         uidValidity,
         messages,
         logger: this.logger.child({ session: ctx.sessionId }),
-        rememberSize: (uid, size) => this.sizeCache.set(this.sizeKey(this.lockKey(login), uidValidity, uid), size),
+        rememberSize: (uid, size) => {
+          this.sizeCache.set(this.sizeKey(mailboxKey, uidValidity, uid), size);
+          this.snapshots.forget(mailboxKey);
+        },
       });
     } catch (err) {
       client.close();
@@ -60,21 +70,6 @@ export class ImapStore implements MailStore {
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }
-  }
-
-  /** UID and RFC822.SIZE (and the stable id where wanted) of every message, in one FETCH. */
-  private async snapshot(client: ImapFlow, uidValidity: bigint, mailboxKey: string): Promise<MessageInfo[]> {
-    // imapflow asks for EMAILID / X-GM-MSGID by itself whenever the server has them.
-    const messages: MessageInfo[] = [];
-    for await (const m of client.fetch('1:*', { uid: true, size: true })) {
-      const corrected = this.sizeCache.get(this.sizeKey(mailboxKey, uidValidity, m.uid));
-      messages.push({
-        id: String(m.uid),
-        uidl: imapUidl(this.cfg.uidlFormat, uidValidity, m.uid, m.emailId),
-        size: corrected ?? m.size ?? null,
-      });
-    }
-    return messages;
   }
 
   private sizeKey(mailboxKey: string, uidValidity: bigint, uid: number): string {

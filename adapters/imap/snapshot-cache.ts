@@ -1,0 +1,82 @@
+/**
+ * The last snapshot of each mailbox, so a login to a big unchanged mailbox costs what Dovecot's
+ * own POP3 login costs instead of a FETCH of every message's size.
+ * - Same UIDVALIDITY and HIGHESTMODSEQ (CONDSTORE) and count: reuse the list as it is.
+ * - Same UIDVALIDITY, something changed: `UID SEARCH ALL` gives the UIDs now present; only the
+ *   UIDs not seen before are fetched (sizes of IMAP messages never change).
+ * - Otherwise: a full FETCH.
+ * Bounded by the number of cached message entries across all mailboxes (LRU).
+ */
+import type { ImapFlow } from 'imapflow';
+import { LRUCache } from 'lru-cache';
+import type { MessageInfo } from '../contract.js';
+
+export interface CachedSnapshot {
+  readonly uidValidity: bigint;
+  readonly highestModseq: bigint | undefined;
+  readonly messages: readonly MessageInfo[];
+}
+
+export type SnapshotSource = 'cache' | 'delta' | 'full';
+
+/** Turns a FETCH result into the snapshot entry for it (UIDL, corrected size). */
+export type Describe = (uid: number, size: number | undefined, emailId: string | undefined) => MessageInfo;
+
+export class SnapshotCache {
+  private readonly cache: LRUCache<string, CachedSnapshot>;
+
+  constructor(maxMessages: number) {
+    this.cache = new LRUCache({ maxSize: maxMessages, sizeCalculation: (s) => Math.max(1, s.messages.length) });
+  }
+
+  forget(mailboxKey: string): void {
+    this.cache.delete(mailboxKey);
+  }
+
+  async snapshot(
+    client: ImapFlow,
+    mailboxKey: string,
+    mailbox: { uidValidity: bigint; highestModseq?: bigint | undefined; exists: number },
+    describe: Describe,
+  ): Promise<{ messages: MessageInfo[]; source: SnapshotSource }> {
+    if (mailbox.exists === 0) {
+      this.remember(mailboxKey, mailbox, []);
+      return { messages: [], source: 'full' };
+    }
+    const cached = this.cache.get(mailboxKey);
+    if (cached !== undefined && cached.uidValidity === mailbox.uidValidity) {
+      const unchanged =
+        mailbox.highestModseq !== undefined && cached.highestModseq === mailbox.highestModseq && cached.messages.length === mailbox.exists;
+      if (unchanged) return { messages: [...cached.messages], source: 'cache' };
+      const messages = await this.delta(client, cached, describe);
+      if (messages.length === mailbox.exists) {
+        this.remember(mailboxKey, mailbox, messages);
+        return { messages, source: 'delta' };
+      }
+    }
+    const messages: MessageInfo[] = [];
+    for await (const m of client.fetch('1:*', { uid: true, size: true })) messages.push(describe(m.uid, m.size, m.emailId));
+    this.remember(mailboxKey, mailbox, messages);
+    return { messages, source: 'full' };
+  }
+
+  private async delta(client: ImapFlow, cached: CachedSnapshot, describe: Describe): Promise<MessageInfo[]> {
+    const present = (await client.search({ all: true }, { uid: true })) || [];
+    const known = new Map(cached.messages.map((m) => [Number(m.id), m]));
+    const fresh = present.filter((uid) => !known.has(uid));
+    const fetched = new Map<number, MessageInfo>();
+    if (fresh.length > 0) {
+      for await (const m of client.fetch(fresh.join(','), { uid: true, size: true }, { uid: true })) fetched.set(m.uid, describe(m.uid, m.size, m.emailId));
+    }
+    const messages: MessageInfo[] = [];
+    for (const uid of [...present].sort((a, b) => a - b)) {
+      const info = known.get(uid) ?? fetched.get(uid);
+      if (info !== undefined) messages.push(info);
+    }
+    return messages;
+  }
+
+  private remember(key: string, mailbox: { uidValidity: bigint; highestModseq?: bigint | undefined }, messages: readonly MessageInfo[]): void {
+    this.cache.set(key, { uidValidity: mailbox.uidValidity, highestModseq: mailbox.highestModseq, messages });
+  }
+}
