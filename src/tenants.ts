@@ -8,9 +8,21 @@ import type { Logger } from './logger.js';
 
 /**
  * `local`: the gateway verifies the login against its users file, then opens the mailbox.
- * `passthrough`: the backend verifies the POP3 credentials itself (IMAP login).
+ * `passthrough`: the backend verifies the POP3 credentials itself (IMAP login); `tokens` says
+ * whether bearer tokens are passed on, `passwords` whether passwords are.
  */
-export type AuthMode = { readonly kind: 'local'; readonly users: UsersFile } | { readonly kind: 'passthrough' };
+export type AuthMode =
+  | { readonly kind: 'local'; readonly users: UsersFile }
+  | { readonly kind: 'passthrough'; readonly passwords: boolean; readonly tokens: boolean };
+
+function authModeOf(tc: TenantConfig): AuthMode {
+  switch (tc.adapter) {
+    case 'maildir':
+      return { kind: 'local', users: new UsersFile(tc.users) };
+    case 'imap':
+      return { kind: 'passthrough', passwords: tc.auth === 'passthrough', tokens: true };
+  }
+}
 
 export interface Tenant {
   readonly name: string;
@@ -45,7 +57,7 @@ export class Tenants {
         name,
         config: tc,
         store: createTenantStore(name, tc, logger),
-        auth: tc.adapter === 'maildir' ? { kind: 'local', users: new UsersFile(tc.users) } : { kind: 'passthrough' },
+        auth: authModeOf(tc),
       };
       this.byName.set(name, tenant);
       for (const d of tc.domains) this.byDomain.set(d.toLowerCase(), tenant);
@@ -53,6 +65,11 @@ export class Tenants {
     const names = [...this.byName.keys()];
     const fallbackName = config.defaultTenant ?? (names.length === 1 ? names[0] : undefined);
     this.fallback = fallbackName === undefined ? undefined : this.byName.get(fallbackName);
+  }
+
+  /** Some tenant passes OAuth bearer tokens on (so XOAUTH2/OAUTHBEARER can succeed). */
+  acceptsTokens(): boolean {
+    return this.all().some((t) => t.auth.kind === 'passthrough' && t.auth.tokens);
   }
 
   all(): Tenant[] {

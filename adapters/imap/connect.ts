@@ -28,7 +28,7 @@ export function imapOptions(cfg: ImapTenantConfig, login: BackendLogin, ca: Buff
     doSTARTTLS: cfg.tls === 'starttls' ? true : cfg.tls === 'none' ? false : undefined,
     servername: cfg.servername,
     tls: { rejectUnauthorized: true, ...(ca && { ca }), ...(cfg.servername && { servername: cfg.servername }) },
-    auth: { user: login.user, pass: login.password ?? '' },
+    auth: login.accessToken !== undefined ? { user: login.user, accessToken: login.accessToken } : { user: login.user, pass: login.password ?? '' },
     logger: false,
     disableAutoIdle: true,
     connectionTimeout: cfg.connectTimeoutMs,

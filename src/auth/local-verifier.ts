@@ -32,6 +32,9 @@ export async function verifyLocal(users: UsersFile, user: string, creds: Credent
       const expected = createHash('md5').update(creds.timestamp + secret, 'utf8').digest('hex');
       return equalHex(expected, creds.digest) && record?.secret !== undefined;
     }
+    case 'bearer':
+      // Tokens are for backends that check them; the users file holds no tokens.
+      return false;
     case 'cram-md5': {
       const secret = record?.secret ?? randomBytes(16).toString('hex');
       const expected = createHmac('md5', secret).update(creds.challenge, 'utf8').digest('hex');

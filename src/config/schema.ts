@@ -38,8 +38,12 @@ const imapTenantSchema = z
     /** Name to verify the certificate against, when `host` is an address. */
     servername: z.string().min(1).optional(),
     folder: z.string().min(1).default('INBOX'),
-    /** How the POP3 login reaches IMAP: `passthrough` sends the POP3 user and password on. */
-    auth: z.enum(['passthrough']).default('passthrough'),
+    /**
+     * How the POP3 login reaches IMAP. `passthrough`: the POP3 user name and password (or an
+     * OAuth bearer token from AUTH XOAUTH2/OAUTHBEARER) log in to IMAP; popgate stores no secret.
+     * `oauth`: only bearer tokens are accepted and passed on.
+     */
+    auth: z.enum(['passthrough', 'oauth']).default('passthrough'),
     /** At QUIT: expunge, move to a folder (`move:Archive`), only set \Deleted, or keep everything. */
     deleteMode: z
       .union([z.enum(['expunge', 'flag', 'keep']), z.string().regex(/^move:.+$/, "must be expunge, flag, keep or move:<folder>")])
@@ -84,8 +88,12 @@ export const capabilitiesSchema = z.strictObject({
 });
 
 export const authSchema = z.strictObject({
-  /** SASL mechanisms offered (when each can succeed on the connection). */
-  mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5'])).default(['PLAIN', 'LOGIN']),
+  /**
+   * SASL mechanisms, each offered only where it can succeed: PLAIN/LOGIN under the plaintext
+   * policy, CRAM-MD5 when a user has a shared secret, XOAUTH2/OAUTHBEARER when a tenant passes
+   * bearer tokens on to its backend.
+   */
+  mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'OAUTHBEARER'])).default(['PLAIN', 'LOGIN', 'XOAUTH2', 'OAUTHBEARER']),
   /** APOP needs a stored shared secret per user; see README "Shared secrets". */
   apop: z.boolean().default(false),
 });

@@ -25,5 +25,16 @@ export function plaintextAllowed(conn: Connection): boolean {
 export function saslMechanisms(conn: Connection): string[] {
   const configured = conn.ctx.config.auth.mechanisms;
   const plain = plaintextAllowed(conn);
-  return configured.filter((m) => (m === 'CRAM-MD5' ? conn.ctx.sharedSecretsAvailable() : plain));
+  return configured.filter((m) => {
+    switch (m) {
+      case 'CRAM-MD5':
+        return conn.ctx.sharedSecretsAvailable();
+      case 'XOAUTH2':
+      case 'OAUTHBEARER':
+        // A bearer token is as good as a password to whoever reads it: same transport rule.
+        return plain && conn.ctx.tenants.acceptsTokens();
+      default:
+        return plain;
+    }
+  });
 }

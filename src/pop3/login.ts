@@ -31,6 +31,7 @@ export async function login(conn: Connection, creds: Credentials): Promise<void>
   const { tenant, user } = route;
   let backendLogin: BackendLogin;
   if (tenant.auth.kind === 'local') {
+    if (creds.kind === 'bearer') return fail(Replies.authFailed, 'auth-failed');
     let ok: boolean;
     try {
       ok = await verifyLocal(tenant.auth.users, user, creds);
@@ -41,9 +42,10 @@ export async function login(conn: Connection, creds: Credentials): Promise<void>
     if (!ok) return fail(Replies.authFailed, 'auth-failed');
     backendLogin = { user };
   } else {
-    // The backend checks the password itself; challenge-response methods cannot be passed on.
-    if (creds.kind !== 'password') return fail(Replies.authFailed, 'auth-failed');
-    backendLogin = { user, password: creds.password };
+    // The backend checks the secret itself; challenge-response methods cannot be passed on.
+    if (creds.kind === 'password' && tenant.auth.passwords) backendLogin = { user, password: creds.password };
+    else if (creds.kind === 'bearer' && tenant.auth.tokens) backendLogin = { user, accessToken: creds.token };
+    else return fail(Replies.authFailed, 'auth-failed');
   }
 
   const open = (): Promise<Maildrop> =>

@@ -24,8 +24,18 @@ export const auth: Command = {
       throw new Pop3Error('Unsupported authentication mechanism.', undefined, true);
     }
     const initial = args[1] === undefined ? undefined : decodeSaslBase64(args[1], true);
-    const creds = await mechanism(channelFor(conn), initial);
-    await login(conn, creds);
+    const channel = channelFor(conn);
+    const creds = await mechanism(channel, initial);
+    try {
+      await login(conn, creds);
+    } catch (err) {
+      // RFC 7628 (and Google's XOAUTH2): a failed token gets an error challenge first, and the
+      // client's dummy answer, before the final -ERR.
+      if (creds.kind === 'bearer' && err === Replies.authFailed) {
+        await channel.challenge(JSON.stringify({ status: 'invalid_token', schemes: 'bearer' })).catch(() => undefined);
+      }
+      throw err;
+    }
     conn.send('+OK Logged in.');
   },
 };

@@ -48,8 +48,47 @@ const cramMd5: Mechanism = async (channel, initial) => {
   return { kind: 'cram-md5', login: m[1] as string, challenge: challengeText, digest: m[2] as string };
 };
 
+/** `key=value` pairs separated by ^A, ending in ^A^A (XOAUTH2 and the OAUTHBEARER body). */
+function kvPairs(body: string): Map<string, string> | undefined {
+  if (!body.endsWith('\x01\x01')) return undefined;
+  const pairs = new Map<string, string>();
+  for (const part of body.slice(0, -2).split('\x01')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) return undefined;
+    pairs.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+  }
+  return pairs;
+}
+
+function bearerToken(auth: string | undefined): string {
+  const m = /^Bearer ([\x21-\x7e]+)$/i.exec(auth ?? '');
+  if (m === null) throw malformed();
+  return m[1] as string;
+}
+
+/** Google's XOAUTH2: `user=<login>^Aauth=Bearer <token>^A^A`. */
+const xoauth2: Mechanism = async (channel, initial) => {
+  const pairs = kvPairs(text(initial ?? (await channel.challenge(''))));
+  const user = pairs?.get('user');
+  if (pairs === undefined || user === undefined || user === '') throw malformed();
+  return { kind: 'bearer', login: user, token: bearerToken(pairs.get('auth')) };
+};
+
+/** RFC 7628 OAUTHBEARER: GS2 header `n,a=<login>,` then ^A-separated pairs with `auth=Bearer <token>`. */
+const oauthBearer: Mechanism = async (channel, initial) => {
+  const data = text(initial ?? (await channel.challenge('')));
+  const m = /^([ny]|p=[^,]*),(a=[^,]*)?,\x01(.*)$/s.exec(data);
+  if (m === null) throw malformed();
+  const authzid = (m[2] ?? '').slice(2).replaceAll('=2C', ',').replaceAll('=3D', '=');
+  const pairs = kvPairs(m[3] as string);
+  if (pairs === undefined || authzid === '') throw malformed();
+  return { kind: 'bearer', login: authzid, token: bearerToken(pairs.get('auth')) };
+};
+
 export const MECHANISMS: ReadonlyMap<string, Mechanism> = new Map([
   ['PLAIN', plain],
   ['LOGIN', login],
   ['CRAM-MD5', cramMd5],
+  ['XOAUTH2', xoauth2],
+  ['OAUTHBEARER', oauthBearer],
 ]);
