@@ -12,14 +12,16 @@ import type { Logger } from './logger.js';
  * whether bearer tokens are passed on, `passwords` whether passwords are.
  */
 export type AuthMode =
-  | { readonly kind: 'local'; readonly users: UsersFile }
+  /** `mapped`: after the check, the account's stored backend credentials open the mailbox. */
+  | { readonly kind: 'local'; readonly users: UsersFile; readonly mapped: boolean }
   | { readonly kind: 'passthrough'; readonly passwords: boolean; readonly tokens: boolean };
 
 function authModeOf(tc: TenantConfig): AuthMode {
   switch (tc.adapter) {
     case 'maildir':
-      return { kind: 'local', users: new UsersFile(tc.users) };
+      return { kind: 'local', users: new UsersFile(tc.users), mapped: false };
     case 'imap':
+      if (tc.auth === 'mapped') return { kind: 'local', users: new UsersFile(tc.users as string), mapped: true };
       return { kind: 'passthrough', passwords: tc.auth === 'passthrough', tokens: true };
   }
 }

@@ -3,13 +3,14 @@ import { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { hashPassword } from './auth/password-hash.js';
-import { USER_NAME, UsersFile } from './auth/users-file.js';
+import { USER_NAME, UsersFile, type UserRecord } from './auth/users-file.js';
 
 type Runner = (action: () => Promise<void>) => Promise<void>;
 
 interface UserOpts {
   file: string;
   sharedSecret?: boolean;
+  backendUser?: string;
 }
 
 /**
@@ -63,13 +64,21 @@ export function userCommands(run: Runner): Command {
       const exists = file.get(name) !== undefined;
       if (mustExist && !exists) throw new Error(`no user "${name}" in ${opts.file}`);
       if (!mustExist && exists) throw new Error(`user "${name}" already exists in ${opts.file} (use passwd)`);
-      const prompts = opts.sharedSecret === true ? ['Password', 'APOP/CRAM-MD5 shared secret'] : ['Password'];
-      const [password, secret] = await readSecrets(prompts);
-      const hash = await hashPassword(password as string);
+      const prompts = ['Password'];
+      if (opts.sharedSecret === true) prompts.push('APOP/CRAM-MD5 shared secret');
+      if (opts.backendUser !== undefined) prompts.push(`Backend password for ${opts.backendUser}`);
+      const answers = await readSecrets(prompts);
+      const hash = await hashPassword(answers[0] as string);
+      const secret = opts.sharedSecret === true ? answers[1] : undefined;
+      const backendPassword = opts.backendUser !== undefined ? answers.at(-1) : undefined;
       file.update((users) => {
         const before = users.get(name);
-        const keepSecret = opts.sharedSecret === true ? secret : before?.secret;
-        users.set(name, keepSecret === undefined ? { password: hash } : { password: hash, secret: keepSecret });
+        const record: UserRecord = { password: hash };
+        const keepSecret = secret ?? before?.secret;
+        if (keepSecret !== undefined) record.secret = keepSecret;
+        const backend = opts.backendUser !== undefined ? { user: opts.backendUser, password: backendPassword as string } : before?.backend;
+        if (backend !== undefined) record.backend = backend;
+        users.set(name, record);
       });
       process.stderr.write(`${mustExist ? 'updated' : 'added'} ${name} in ${opts.file}\n`);
     });
@@ -78,12 +87,14 @@ export function userCommands(run: Runner): Command {
     .description('add an account (password read from the terminal, or stdin)')
     .requiredOption('-f, --file <users.yaml>', 'users file')
     .option('--shared-secret', 'also store a shared secret for APOP/CRAM-MD5 (kept reversibly: see README)')
+    .option('--backend-user <name>', 'also store backend credentials (IMAP user and its password) for auth: mapped')
     .action(setPassword(false));
   user
     .command('passwd <name>')
     .description('change an account password (and shared secret with --shared-secret)')
     .requiredOption('-f, --file <users.yaml>', 'users file')
     .option('--shared-secret', 'also set the shared secret for APOP/CRAM-MD5')
+    .option('--backend-user <name>', 'also set the backend credentials for auth: mapped')
     .action(setPassword(true));
   user
     .command('remove <name>')

@@ -4,6 +4,7 @@
  *     alice:
  *       password: $scrypt$ln=14,r=8,p=1$...   (never the plaintext)
  *       secret: "..."                          (optional; only for APOP and CRAM-MD5)
+ *       backend: {user: ..., password: ...}    (optional; for `auth: mapped` tenants)
  * Re-read when its modification time changes, so `popgate user ...` needs no restart.
  * Written atomically (temporary file, then rename) with mode 0600.
  */
@@ -15,6 +16,8 @@ import { isPasswordHash } from './password-hash.js';
 const userSchema = z.strictObject({
   password: z.string().refine(isPasswordHash, 'must be a $scrypt$ hash (use `popgate user passwd`)'),
   secret: z.string().min(1).optional(),
+  /** Credentials for the backend, for tenants with `auth: mapped` (kept reversibly: see README). */
+  backend: z.strictObject({ user: z.string().min(1), password: z.string() }).optional(),
 });
 const fileSchema = z.strictObject({ users: z.record(z.string().min(1), userSchema).default({}) });
 

@@ -54,7 +54,7 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
         tenants[name] = { ...t, path: abs(t.path), users: abs(t.users) };
         break;
       case 'imap':
-        tenants[name] = t.ca === undefined ? t : { ...t, ca: abs(t.ca) };
+        tenants[name] = { ...t, ca: t.ca === undefined ? undefined : abs(t.ca), users: t.users === undefined ? undefined : abs(t.users) };
         break;
     }
   }

@@ -42,8 +42,12 @@ const imapTenantSchema = z
      * How the POP3 login reaches IMAP. `passthrough`: the POP3 user name and password (or an
      * OAuth bearer token from AUTH XOAUTH2/OAUTHBEARER) log in to IMAP; popgate stores no secret.
      * `oauth`: only bearer tokens are accepted and passed on.
+     * `mapped`: the login is checked against the gateway's `users` file, and the account's
+     * stored `backend` credentials log in to IMAP.
      */
-    auth: z.enum(['passthrough', 'oauth']).default('passthrough'),
+    auth: z.enum(['passthrough', 'oauth', 'mapped']).default('passthrough'),
+    /** Users file, for `auth: mapped`. */
+    users: z.string().min(1).optional(),
     /** At QUIT: expunge, move to a folder (`move:Archive`), only set \Deleted, or keep everything. */
     deleteMode: z
       .union([z.enum(['expunge', 'flag', 'keep']), z.string().regex(/^move:.+$/, "must be expunge, flag, keep or move:<folder>")])
@@ -61,6 +65,9 @@ const imapTenantSchema = z
     domains: z.array(z.string().min(1)).default([]),
   })
   .superRefine((t, ctx) => {
+    if (t.auth === 'mapped' && t.users === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['users'], message: "required with auth: mapped" });
+    }
     if (t.tls === 'none' && !LOOPBACK_HOST.test(t.host)) {
       ctx.addIssue({ code: 'custom', path: ['tls'], message: "'none' sends passwords in clear: only allowed for a loopback host" });
     }

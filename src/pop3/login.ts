@@ -40,7 +40,16 @@ export async function login(conn: Connection, creds: Credentials): Promise<void>
       return fail(Replies.temporary, 'users-file-error');
     }
     if (!ok) return fail(Replies.authFailed, 'auth-failed');
-    backendLogin = { user };
+    if (tenant.auth.mapped) {
+      const backend = tenant.auth.users.get(user)?.backend;
+      if (backend === undefined) {
+        log.error({ tenant: tenant.name }, 'account has no backend credentials (auth: mapped)');
+        return fail(Replies.permanent, 'no-backend-credentials');
+      }
+      backendLogin = { user: backend.user, password: backend.password };
+    } else {
+      backendLogin = { user };
+    }
   } else {
     // The backend checks the secret itself; challenge-response methods cannot be passed on.
     if (creds.kind === 'password' && tenant.auth.passwords) backendLogin = { user, password: creds.password };
@@ -73,7 +82,14 @@ export async function login(conn: Connection, creds: Credentials): Promise<void>
     conn.enterTransaction(tx, creds.login);
     log.info({ outcome: 'ok', tenant: tenant.name, adapter: tenant.store.kind, messages: drop.messages.length, ms: Date.now() - started }, 'login');
   } catch (err) {
-    if (err instanceof StoreError) return fail(replyForStoreError(err), storeOutcome(err, log, tenant));
+    if (err instanceof StoreError) {
+      // Stored backend credentials that the backend refuses are the operator's problem, not a wrong password.
+      if (err.code === 'AUTH_FAILED' && tenant.auth.kind === 'local') {
+        log.error({ tenant: tenant.name, err: err.message }, 'the backend refused the stored credentials (auth: mapped)');
+        return fail(Replies.permanent, 'backend-credentials-refused');
+      }
+      return fail(replyForStoreError(err), storeOutcome(err, log, tenant));
+    }
     throw err;
   }
 }

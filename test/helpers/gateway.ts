@@ -14,6 +14,8 @@ import { testCert } from './tls.js';
 export interface TestUser {
   readonly password: string;
   readonly secret?: string;
+  /** Stored backend credentials (for `auth: mapped` tenants). */
+  readonly backend?: { readonly user: string; readonly password: string };
 }
 
 export interface TestGatewayOptions {
@@ -26,7 +28,7 @@ export interface TestGatewayOptions {
   /** Extra tenant settings merged into the single `main` tenant. */
   readonly tenant?: Record<string, unknown>;
   /** The whole `main` tenant, replacing the default Maildir one (e.g. an IMAP tenant). */
-  readonly tenantConfig?: Record<string, unknown>;
+  readonly tenantConfig?: Record<string, unknown> | ((paths: { usersFile: string; dir: string }) => Record<string, unknown>);
 }
 
 export interface TestGateway {
@@ -49,9 +51,11 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const dir = mkdtempSync(join(tmpdir(), 'popgate-test-'));
   const usersFile = join(dir, 'users.yaml');
   const users = opts.users ?? { [ALICE.user]: { password: ALICE.password } };
-  const hashed = await Promise.all(Object.entries(users).map(async ([name, u]) => [name, await hashPassword(u.password), u.secret] as const));
+  const hashed = await Promise.all(Object.entries(users).map(async ([name, u]) => [name, await hashPassword(u.password), u] as const));
   new UsersFile(usersFile).update((map) => {
-    for (const [name, password, secret] of hashed) map.set(name, secret === undefined ? { password } : { password, secret });
+    for (const [name, password, u] of hashed) {
+      map.set(name, { password, ...(u.secret !== undefined && { secret: u.secret }), ...(u.backend !== undefined && { backend: { ...u.backend } }) });
+    }
   });
   for (const name of Object.keys(users)) makeMaildir(join(dir, 'mail', name));
   const listeners = (opts.listeners ?? [{ tls: 'none' }]).map((l) => ({ host: '127.0.0.1', port: 0, ...l }));
@@ -60,7 +64,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const raw: Record<string, unknown> = {
     listeners,
     ...(cert && { tls: { cert: cert.certPath, key: cert.keyPath } }),
-    tenants: { main: opts.tenantConfig ?? { adapter: 'maildir', path: join(dir, 'mail', '{user}'), users: usersFile, ...opts.tenant } },
+    tenants: { main: (typeof opts.tenantConfig === 'function' ? opts.tenantConfig({ usersFile, dir }) : opts.tenantConfig) ?? { adapter: 'maildir', path: join(dir, 'mail', '{user}'), users: usersFile, ...opts.tenant } },
     defaultTenant: 'main',
     allowPlaintextAuth: 'always',
     limits: { authFailureDelayMs: 50 },
