@@ -3,13 +3,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SessionResult } from '../clients/raw-client.js';
 
-/** POP3 clients: the raw pipelined client and poplib. `imapflow` is the direct-IMAP reference (d). */
-export type ClientKind = 'raw' | 'poplib' | 'imapflow';
+export type ClientKind = 'raw' | 'poplib';
 
 /** dist/bench/clients/raw-client.js and the Python client in the source tree (bench/clients/). */
 const RAW_CLIENT = fileURLToPath(new URL('../clients/raw-client.js', import.meta.url));
 const POPLIB_CLIENT = fileURLToPath(new URL('../../../bench/clients/poplib_client.py', import.meta.url));
-const IMAPFLOW_CLIENT = fileURLToPath(new URL('../clients/imapflow-client.js', import.meta.url));
 
 export interface ClientRun {
   readonly kind: ClientKind;
@@ -27,7 +25,7 @@ export class BenchProtocolError extends Error {
 }
 
 export function clientLabel(kind: ClientKind, pipeline: number): string {
-  return kind === 'raw' ? `raw pipe=${pipeline}` : kind === 'poplib' ? 'poplib' : 'imapflow fetch 1:*';
+  return kind === 'raw' ? `raw pipe=${pipeline}` : 'poplib';
 }
 
 function isSessionResult(v: unknown): v is SessionResult & { ok: true } {
@@ -36,7 +34,7 @@ function isSessionResult(v: unknown): v is SessionResult & { ok: true } {
   return o.ok === true && ['n', 'bytes', 'count', 'statSize', 'loginMs', 'statMs', 'uidlMs', 'retrS', 'totalS'].every((k) => typeof o[k] === 'number');
 }
 
-/** One session (no warm-up), as a child process; rejects on any protocol error. For `imapflow`, `port` is the IMAP port. */
+/** One session (no warm-up), as a child process; rejects on any protocol error. */
 export function runClientSession(run: ClientRun): Promise<SessionResult> {
   const common = ['127.0.0.1', String(run.port), run.user, run.password, '--runs', '1', '--warmup', '0', '--json'];
   if (run.max !== undefined) common.push('--max', String(run.max));
@@ -45,9 +43,7 @@ export function runClientSession(run: ClientRun): Promise<SessionResult> {
   const [cmd, args] =
     run.kind === 'raw'
       ? [process.execPath, [RAW_CLIENT, ...common, '--pipeline', String(run.pipeline), '--timeout', String(timeoutS)]]
-      : run.kind === 'poplib'
-        ? ['python3', [POPLIB_CLIENT, ...common, '--timeout', String(timeoutS)]]
-        : [process.execPath, [IMAPFLOW_CLIENT, ...common, '--timeout', String(timeoutS)]];
+      : ['python3', [POPLIB_CLIENT, ...common, '--timeout', String(timeoutS)]];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
