@@ -1,5 +1,5 @@
 /** The embedded default backend: one Maildir per user, named by a path template. */
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
@@ -12,6 +12,7 @@ import {
   READ_AHEAD_MESSAGES,
   SIZE_CACHE_ENTRIES,
   SIZE_RESOLVE_CONCURRENCY,
+  SNAPSHOT_CACHE_MESSAGES,
 } from '../../src/limits.js';
 import type { BackendLogin, CommitResult, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
 import { crlfSizeOfFile } from '../shared/crlf-size.js';
@@ -38,10 +39,23 @@ interface Located {
   readonly file: string;
 }
 
+interface Listing {
+  readonly messages: readonly MessageInfo[];
+  readonly located: ReadonlyMap<string, Located>;
+}
+
+/** How long new/ and cur/ must be unchanged before their listing is cached (see open()). */
+const LISTING_SETTLE_MS = 2000;
+
 export class MaildirStore implements MailStore {
   readonly kind = 'maildir';
   /** Computed CRLF sizes of files without ",W=", by absolute base path. Files never change. */
   private readonly sizeCache = new LRUCache<string, number>({ max: SIZE_CACHE_ENTRIES });
+  /** The last listing of each Maildir, valid while its folders' mtimes (the stamp) are unchanged. */
+  private readonly listings = new LRUCache<string, Listing & { stamp: string }>({
+    maxSize: SNAPSHOT_CACHE_MESSAGES,
+    sizeCalculation: (l) => Math.max(1, l.messages.length),
+  });
 
   constructor(private readonly options: MaildirStoreOptions) {}
 
@@ -59,6 +73,33 @@ export class MaildirStore implements MailStore {
   async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
     const root = this.maildirOf(login.user);
     await ensureMaildir(root);
+    const stamp = await this.directoryStamp(root);
+    const cached = this.listings.get(root);
+    const listing = cached !== undefined && cached.stamp === stamp ? cached : await this.scan(root);
+    ctx.signal.throwIfAborted();
+    this.options.logger.debug({ session: ctx.sessionId, source: listing === cached ? 'cache' : 'scan', messages: listing.messages.length }, 'maildir: listing');
+    // Only a listing whose folders have not changed for a while can be trusted next time: a
+    // delivery in the same clock tick as the scan would leave the folder's mtime unchanged.
+    if (listing !== cached && stamp !== undefined && Date.now() - stampTimeMs(stamp) > LISTING_SETTLE_MS) {
+      this.listings.set(root, { ...listing, stamp });
+    }
+    return new MaildirDrop(root, listing.messages, new Map(listing.located), this.options, {
+      sizeCache: this.sizeCache,
+      forgetListing: () => this.listings.delete(root),
+    });
+  }
+
+  /** The modification times of new/ and cur/: any delivery, flag change or removal changes one. */
+  private async directoryStamp(root: string): Promise<string | undefined> {
+    try {
+      const [n, c] = await Promise.all(SUBDIRS.map((sub) => stat(join(root, sub), { bigint: true })));
+      return `${n!.mtimeNs}/${c!.mtimeNs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async scan(root: string): Promise<Listing> {
     const located = new Map<string, Located>();
     const entries: { name: ReturnType<typeof parseMaildirName>; loc: Located }[] = [];
     for (const sub of SUBDIRS) {
@@ -78,29 +119,31 @@ export class MaildirStore implements MailStore {
       }
     }
     entries.sort((a, b) => a.name.time - b.name.time || (a.name.base < b.name.base ? -1 : a.name.base > b.name.base ? 1 : 0));
-    const sizes = await mapLimit(entries, SIZE_RESOLVE_CONCURRENCY, async ({ name, loc }) => {
-      // A corrected size (see retrieved()) wins over a wrong ",W=" in the name.
-      const key = join(root, name.base);
-      const cached = this.sizeCache.get(key);
-      if (cached !== undefined) return cached;
-      if (name.crlfSize !== null) return name.crlfSize;
+    // A corrected size (see retrieved()) wins over a wrong ",W=" in the name.
+    const known = entries.map(({ name }) => this.sizeCache.get(join(root, name.base)) ?? name.crlfSize);
+    const unknown = entries.flatMap((e, i) => (known[i] === null ? [i] : []));
+    await mapLimit(unknown, SIZE_RESOLVE_CONCURRENCY, async (i) => {
+      const { name, loc } = entries[i] as (typeof entries)[number];
       try {
         const size = await crlfSizeOfFile(join(root, loc.sub, loc.file));
-        this.sizeCache.set(key, size);
-        return size;
+        this.sizeCache.set(join(root, name.base), size);
+        known[i] = size;
       } catch {
         // Removed while we listed: keep it in the snapshot; RETR will say it is gone.
-        return 0;
+        known[i] = 0;
       }
     });
-    ctx.signal.throwIfAborted();
     const messages: MessageInfo[] = entries.map(({ name }, i) => ({
       id: name.base,
       uidl: uidlFromHandle(name.stableBase),
-      size: sizes[i] as number,
+      size: known[i] as number,
     }));
-    return new MaildirDrop(root, messages, located, this.options, this.sizeCache);
+    return { messages, located };
   }
+}
+
+function stampTimeMs(stamp: string): number {
+  return Math.max(...stamp.split('/').map((ns) => Number(BigInt(ns) / 1_000_000n)));
 }
 
 class MaildirDrop implements Maildrop {
@@ -111,7 +154,7 @@ class MaildirDrop implements Maildrop {
     readonly messages: readonly MessageInfo[],
     private readonly located: Map<string, Located>,
     private readonly options: MaildirStoreOptions,
-    private readonly sizeCache: LRUCache<string, number>,
+    private readonly caches: { readonly sizeCache: LRUCache<string, number>; readonly forgetListing: () => void },
   ) {
     const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
     const sizeOf = new Map(messages.map((m) => [m.id, m.size ?? 0]));
@@ -134,7 +177,8 @@ class MaildirDrop implements Maildrop {
     const listed = this.messages.find((m) => m.id === id)?.size;
     if (listed === size) return;
     this.options.logger.warn({ id, listed, streamed: size }, 'maildir: listed size was wrong; cached the streamed size');
-    this.sizeCache.set(join(this.root, id), size);
+    this.caches.sizeCache.set(join(this.root, id), size);
+    this.caches.forgetListing();
   }
 
   async commit(change: { readonly deleted: readonly string[] }): Promise<CommitResult> {
