@@ -7,6 +7,8 @@ import { MaildirStore } from './maildir/store.js';
 
 export interface AdapterDeps {
   readonly logger: Logger;
+  /** The POP3 idle timeout: backend connections must stay up at least this long while quiet. */
+  readonly sessionIdleMs: number;
 }
 
 export function createStore(tenant: TenantConfig, deps: AdapterDeps): MailStore {
@@ -14,6 +16,6 @@ export function createStore(tenant: TenantConfig, deps: AdapterDeps): MailStore 
     case 'maildir':
       return new MaildirStore({ path: tenant.path, trash: tenant.trash, logger: deps.logger });
     case 'imap':
-      return new ImapStore(tenant, deps.logger);
+      return new ImapStore(tenant, deps.logger, deps.sessionIdleMs);
   }
 }

@@ -1,41 +1,61 @@
 /**
- * `npm run bench`: popgate's Maildir adapter against Dovecot's own POP3 server on the same
- * Maildir, with the project's own clients (raw pipelined TypeScript client, Python poplib).
+ * `npm run bench`: on the same Maildir, in the same run, with the same clients:
+ *   (a) Dovecot's own POP3 server (tuned as for a fair comparison),
+ *   (b) popgate -> IMAP -> the same Dovecot (a popgate child with an imap tenant, passthrough auth),
+ *   (c) popgate's Maildir adapter,
+ *   (d) direct IMAP download with imapflow (one FETCH 1:* session; the reference for (b)).
  *
  *   node dist/bench/run.js [--quick] [--only maildir-2000,maildir-1mb,login-10000]
- *                          [--clients raw,poplib] [--runs 3] [--warmup 1] [--pipeline 8]
- *                          [--json FILE] [--keep]
+ *                          [--servers a,b,c,d] [--clients raw,poplib] [--runs 3] [--warmup 1]
+ *                          [--pipeline 8] [--json FILE] [--keep] [--serve]
+ *                          [--popgate-log debug] [--cpu-prof DIR]
  *
- * Each workload gets a fresh Maildir (user alice), a fresh Dovecot (tuned as for a fair
- * comparison: pop3_no_flag_updates, maildir_very_dirty_syncs, pop3-login service_count = 0,
- * process_min_avail = 2) and a fresh popgate child process. Per server and client: one
+ * Each workload gets a fresh Maildir (user alice), a fresh Dovecot (IMAP + POP3 on that Maildir;
+ * pop3_no_flag_updates, maildir_very_dirty_syncs, pop3-login and imap-login with service_count = 0
+ * and process_min_avail = 2) and fresh popgate child processes. Per server and client: one
  * verified warm-up session (message count, octets and SHA-256 of every message), then the
- * median of `--runs` sessions. Exits non-zero on any protocol error or mismatch.
+ * median of `--runs` sessions, the servers taking turns. Exits non-zero on any protocol error
+ * or mismatch; a missed performance target is reported, never a failure.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { dovecotMailOwner, dovecotVersion, startDovecot, type DovecotInstance } from '../test/helpers/dovecot.js';
 import { BenchProtocolError, clientLabel, runClientSession, type ClientKind } from './lib/clients.js';
 import { generateMaildir, type GeneratedMaildir } from './lib/maildir-gen.js';
-import { startPopgate, type PopgateProcess } from './lib/popgate.js';
+import { startPopgate, type PopgateLogLevel, type PopgateProcess } from './lib/popgate.js';
 import { childrenOf, memoryKiB, procStat, resetPeakRss, sampleChildrenPeak, treeCpuS } from './lib/proc.js';
 import type { SessionResult } from './clients/raw-client.js';
 
 // ---------------------------------------------------------------- options
 
+/** The four ways to download the same Maildir (see the file comment). */
+type ServerId = 'a' | 'b' | 'c' | 'd';
+const SERVER_IDS: readonly ServerId[] = ['a', 'b', 'c', 'd'];
+const SERVER_NAMES: Readonly<Record<ServerId, string>> = {
+  a: '(a) dovecot pop3',
+  b: '(b) popgate->imap',
+  c: '(c) popgate maildir',
+  d: '(d) imapflow direct',
+};
+type PopClient = 'raw' | 'poplib';
+
 interface Args {
   readonly quick: boolean;
   readonly only: ReadonlySet<string> | undefined;
-  readonly clients: ReadonlySet<ClientKind>;
+  readonly servers: ReadonlySet<ServerId>;
+  readonly clients: ReadonlySet<PopClient>;
   readonly runs: number;
   readonly warmup: number;
   readonly pipeline: number;
   readonly json: string | undefined;
   readonly keep: boolean;
-  /** Prepare the first selected workload, start both servers, print how to reach them, wait for a signal. */
+  /** Prepare the first selected workload, start the servers, print how to reach them, wait for a signal. */
   readonly serve: boolean;
+  readonly popgateLog: PopgateLogLevel;
+  /** Write a V8 CPU profile of each popgate child into this folder (at its exit). */
+  readonly cpuProf: string | undefined;
 }
 
 interface Workload {
@@ -43,7 +63,7 @@ interface Workload {
   readonly count: number;
   readonly size: number;
   readonly kind: 'download' | 'login';
-  readonly clients: readonly ClientKind[];
+  readonly clients: readonly PopClient[];
 }
 
 function workloads(quick: boolean): Workload[] {
@@ -54,8 +74,14 @@ function workloads(quick: boolean): Workload[] {
   ];
 }
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAMES] [--clients raw,poplib] [--runs N] [--warmup N] [--pipeline W] [--json FILE] [--keep] [--serve]
-  --serve: prepare the first selected workload's Maildir, start Dovecot and popgate on it and wait (Ctrl-C stops)
+const LOG_LEVELS: readonly PopgateLogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
+
+const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAMES] [--servers a,b,c,d] [--clients raw,poplib] [--runs N] [--warmup N] [--pipeline W]
+                              [--json FILE] [--keep] [--serve] [--popgate-log LEVEL] [--cpu-prof DIR]
+  servers: ${SERVER_IDS.map((s) => SERVER_NAMES[s]).join(', ')}
+  --serve: prepare the first selected workload's Maildir, start Dovecot and both popgates on it and wait (Ctrl-C stops)
+  --popgate-log: the popgate children's log level (default warn; debug logs each IMAP backend call's ms)
+  --cpu-prof DIR: run the popgate children with node --cpu-prof (profiles written to DIR when they stop)
   workloads: ${workloads(false).map((w) => w.name).join(', ')}`;
 
 function parseArgs(argv: readonly string[]): Args {
@@ -64,11 +90,14 @@ function parseArgs(argv: readonly string[]): Args {
   let keep = false;
   let serve = false;
   let only: Set<string> | undefined;
-  let clients = new Set<ClientKind>(['raw', 'poplib']);
-  let runs = 3;
+  let servers = new Set<ServerId>(SERVER_IDS);
+  let clients = new Set<PopClient>(['raw', 'poplib']);
+  let runs: number | undefined;
   let warmup = 1;
   let pipeline = 8;
   let json: string | undefined;
+  let popgateLog: PopgateLogLevel = 'warn';
+  let cpuProf: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const value = (): string => {
@@ -87,72 +116,94 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--only') {
       only = new Set(value().split(',').filter((s) => s !== ''));
       for (const n of only) if (!names.has(n)) throw new Error(`unknown workload ${n}\n${USAGE}`);
+    } else if (a === '--servers') {
+      const list = value().split(',').filter((s) => s !== '');
+      for (const s of list) if (!(SERVER_IDS as readonly string[]).includes(s)) throw new Error(`unknown server ${s} (a, b, c, d)`);
+      if (list.length === 0) throw new Error('--servers needs at least one of a, b, c, d');
+      servers = new Set(list as ServerId[]);
     } else if (a === '--clients') {
       const list = value().split(',').filter((s) => s !== '');
       for (const c of list) if (c !== 'raw' && c !== 'poplib') throw new Error(`unknown client ${c} (raw, poplib)`);
-      clients = new Set(list as ClientKind[]);
+      clients = new Set(list as PopClient[]);
     } else if (a === '--runs') runs = int(1);
     else if (a === '--warmup') warmup = int(0);
     else if (a === '--pipeline') pipeline = int(1);
     else if (a === '--json') json = value();
+    else if (a === '--popgate-log') {
+      const v = value();
+      if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new Error(`--popgate-log: one of ${LOG_LEVELS.join(', ')}`);
+      popgateLog = v as PopgateLogLevel;
+    } else if (a === '--cpu-prof') cpuProf = resolve(value());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
-  return { quick, only, clients, runs, warmup, pipeline, json, keep, serve };
+  // --quick is a smoke test: one measured session each unless --runs says otherwise.
+  return { quick, only, servers, clients, runs: runs ?? (quick ? 1 : 3), warmup, pipeline, json, keep, serve, popgateLog, cpuProf };
 }
 
 // ---------------------------------------------------------------- servers and measurements
 
-type ServerName = 'dovecot' | 'popgate';
+/** What one session cost the servers. */
+interface Usage {
+  /** popgate process CPU seconds (b, c). */
+  readonly gwCpuS: number | undefined;
+  /** Dovecot CPU seconds: master, services and reaped per-session processes (all of a, b, d; idle for c). */
+  readonly dvCpuS: number;
+  /** popgate VmHWM, MiB (reset before the session). */
+  readonly gwPeakMiB: number | undefined;
+  /** Summed VmHWM of Dovecot's per-session process(es) (pop3 for a, imap for b and d), MiB. */
+  readonly dvPeakMiB: number | undefined;
+}
 
 interface Measured {
   readonly session: SessionResult;
-  /** Server CPU seconds during the session. */
-  readonly cpuS: number;
-  /** Server peak RSS during the session, MiB (undefined: not measurable). */
-  readonly peakMiB: number | undefined;
+  readonly usage: Usage;
 }
 
 interface Server {
-  readonly name: ServerName;
+  readonly id: ServerId;
+  /** POP3 port for a, b, c; Dovecot's IMAP port for d. */
   readonly port: number;
+  readonly protocol: 'pop3' | 'imap';
   /** Starts measuring; the returned function ends it (after the session's processes are gone). */
-  begin(): () => Promise<{ cpuS: number; peakMiB: number | undefined }>;
+  begin(): () => Promise<Usage>;
+  /** Waits (bounded) until Dovecot's per-session processes of earlier sessions are gone. */
+  settle(): Promise<void>;
 }
 
-function dovecotServer(d: DovecotInstance): Server {
-  return {
-    name: 'dovecot',
-    port: d.pop3Port,
-    begin() {
-      const cpu0 = treeCpuS(d.pid);
-      const sampler = sampleChildrenPeak(d.pid, 'pop3');
-      return async () => {
-        // The session's pop3 process exits after QUIT; wait (bounded) so the master has reaped
-        // it and its CPU time shows in the master's cutime/cstime.
-        for (let i = 0; i < 100 && childrenOf(d.pid).some((c) => c.comm === 'pop3'); i++) await sleep(10);
-        await sleep(20);
-        const peak = sampler.stop();
-        return { cpuS: treeCpuS(d.pid) - cpu0, peakMiB: peak > 0 ? peak / 1024 : undefined };
-      };
-    },
+function makeServer(id: ServerId, d: DovecotInstance, gw: PopgateProcess | undefined): Server {
+  // The Dovecot process that serves the session: pop3 for (a), imap for (b) (popgate's backend
+  // connection) and (d); none for (c).
+  const dvComm = id === 'a' ? 'pop3' : id === 'c' ? undefined : 'imap';
+  const settle = async (): Promise<void> => {
+    if (dvComm !== undefined) for (let i = 0; i < 100 && childrenOf(d.pid).some((c) => c.comm === dvComm); i++) await sleep(10);
   };
-}
-
-function popgateServer(p: PopgateProcess): Server {
   return {
-    name: 'popgate',
-    port: p.port,
+    settle,
+    id,
+    port: id === 'a' ? d.pop3Port : id === 'd' ? d.imapPort : (gw as PopgateProcess).port,
+    protocol: id === 'd' ? 'imap' : 'pop3',
     begin() {
-      const resetOk = resetPeakRss(p.pid);
-      const cpu0 = procStat(p.pid)?.cpuS ?? NaN;
+      const dv0 = treeCpuS(d.pid);
+      const sampler = dvComm === undefined ? undefined : sampleChildrenPeak(d.pid, dvComm);
+      const gwReset = gw !== undefined && resetPeakRss(gw.pid);
+      const gw0 = gw === undefined ? undefined : procStat(gw.pid)?.cpuS;
       return async () => {
+        // The per-session process exits after QUIT/LOGOUT; wait (bounded) so the master has
+        // reaped it and its CPU time shows in the master's cutime/cstime.
+        await settle();
         await sleep(20);
-        const cpu1 = procStat(p.pid)?.cpuS ?? NaN;
-        const mem = memoryKiB(p.pid);
-        return { cpuS: cpu1 - cpu0, peakMiB: resetOk && mem !== undefined ? mem.hwm / 1024 : undefined };
+        const peak = sampler?.stop() ?? 0;
+        const gw1 = gw === undefined ? undefined : procStat(gw.pid)?.cpuS;
+        const mem = gw === undefined ? undefined : memoryKiB(gw.pid);
+        return {
+          gwCpuS: gw0 !== undefined && gw1 !== undefined ? gw1 - gw0 : undefined,
+          dvCpuS: treeCpuS(d.pid) - dv0,
+          gwPeakMiB: gwReset && mem !== undefined ? mem.hwm / 1024 : undefined,
+          dvPeakMiB: peak > 0 ? peak / 1024 : undefined,
+        };
       };
     },
   };
@@ -168,11 +219,35 @@ interface Ctx {
   readonly password: string;
 }
 
-async function measuredSession(ctx: Ctx, server: Server, kind: ClientKind, max: number | undefined): Promise<Measured> {
+/** The client a server is measured with: the POP3 client for a, b, c; imapflow for d. */
+function clientFor(server: Server, kind: PopClient): ClientKind {
+  return server.protocol === 'imap' ? 'imapflow' : kind;
+}
+
+function session(ctx: Ctx, server: Server, kind: PopClient, opts: { max?: number; verify?: boolean; prime?: boolean; onPrimed?: () => Promise<void> }): Promise<SessionResult> {
+  return runClientSession({ kind: clientFor(server, kind), port: server.port, user: ctx.user, password: ctx.password, pipeline: ctx.args.pipeline, ...opts });
+}
+
+/**
+ * One measured session. (d) is primed unless `cold`: its process first runs one unmeasured
+ * session, so imapflow is JIT-compiled as it is in a long-running popgate; the server is
+ * measured over the second session only.
+ */
+async function measuredSession(ctx: Ctx, server: Server, kind: PopClient, max: number | undefined, cold = false): Promise<Measured> {
+  const opts = max === undefined ? {} : { max };
+  if (server.id === 'd' && !cold) {
+    let end: (() => Promise<Usage>) | undefined;
+    const onPrimed = async (): Promise<void> => {
+      await server.settle();
+      end = server.begin();
+    };
+    const s = await session(ctx, server, kind, { ...opts, prime: true, onPrimed });
+    if (end === undefined) throw new BenchProtocolError(`${SERVER_NAMES[server.id]}: the client did not report its priming session`);
+    return { session: s, usage: await end() };
+  }
   const end = server.begin();
-  const session = await runClientSession({ kind, port: server.port, user: ctx.user, password: ctx.password, pipeline: ctx.args.pipeline, ...(max !== undefined && { max }) });
-  const { cpuS, peakMiB } = await end();
-  return { session, cpuS, peakMiB };
+  const s = await session(ctx, server, kind, opts);
+  return { session: s, usage: await end() };
 }
 
 function check(cond: boolean, what: string): void {
@@ -180,21 +255,32 @@ function check(cond: boolean, what: string): void {
 }
 
 /** The session saw exactly the generated mailbox. */
-function checkSession(server: ServerName, s: SessionResult, mail: GeneratedMaildir, retrieved: number): void {
-  check(s.count === mail.count, `${server}: STAT said ${s.count} messages, the Maildir has ${mail.count}`);
-  check(s.statSize === mail.crlfBytes, `${server}: STAT said ${s.statSize} octets, the messages have ${mail.crlfBytes}`);
-  check(s.n === retrieved, `${server}: retrieved ${s.n} messages, expected ${retrieved}`);
-  if (retrieved === mail.count) check(s.bytes === mail.crlfBytes, `${server}: received ${s.bytes} message octets, expected ${mail.crlfBytes}`);
-  if (s.digest !== undefined) check(s.digest === mail.digest, `${server}: message contents differ from the Maildir (digest ${s.digest.slice(0, 16)} != ${mail.digest.slice(0, 16)})`);
+function checkSession(server: ServerId, s: SessionResult, mail: GeneratedMaildir, retrieved: number): void {
+  const who = SERVER_NAMES[server];
+  check(s.count === mail.count, `${who}: STAT said ${s.count} messages, the Maildir has ${mail.count}`);
+  check(s.statSize === mail.crlfBytes, `${who}: STAT said ${s.statSize} octets, the messages have ${mail.crlfBytes}`);
+  check(s.n === retrieved, `${who}: retrieved ${s.n} messages, expected ${retrieved}`);
+  if (retrieved === mail.count) check(s.bytes === mail.crlfBytes, `${who}: received ${s.bytes} message octets, expected ${mail.crlfBytes}`);
+  if (s.digest !== undefined) check(s.digest === mail.digest, `${who}: message contents differ from the Maildir (digest ${s.digest.slice(0, 16)} != ${mail.digest.slice(0, 16)})`);
 }
 
-// ---------------------------------------------------------------- statistics and output
+// ---------------------------------------------------------------- statistics
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   if (s.length === 0) return NaN;
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+function medianOf(xs: readonly (number | undefined)[]): number | undefined {
+  const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return v.length === 0 ? undefined : median(v);
+}
+
+function maxOf(xs: readonly (number | undefined)[]): number | undefined {
+  const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return v.length === 0 ? undefined : Math.max(...v);
 }
 
 interface Summary {
@@ -206,15 +292,19 @@ interface Summary {
   readonly loginMs: number;
   readonly statMs: number;
   readonly uidlMs: number;
-  readonly cpuS: number;
-  readonly peakMiB: number | undefined;
+  /** Connect .. UIDL listed (d: connect .. sizes fetched). */
+  readonly loginUidlMs: number;
+  readonly gwCpuS: number | undefined;
+  readonly dvCpuS: number | undefined;
+  readonly clientCpuS: number | undefined;
+  readonly gwPeakMiB: number | undefined;
+  readonly dvPeakMiB: number | undefined;
   readonly sessions: readonly Measured[];
 }
 
 function summarize(ms: readonly Measured[]): Summary {
   const first = ms[0] as Measured;
   const totalS = median(ms.map((m) => m.session.totalS));
-  const peaks = ms.map((m) => m.peakMiB).filter((p): p is number => p !== undefined);
   return {
     n: first.session.n,
     bytes: first.session.bytes,
@@ -224,19 +314,52 @@ function summarize(ms: readonly Measured[]): Summary {
     loginMs: median(ms.map((m) => m.session.loginMs)),
     statMs: median(ms.map((m) => m.session.statMs)),
     uidlMs: median(ms.map((m) => m.session.uidlMs)),
-    cpuS: median(ms.map((m) => m.cpuS)),
-    peakMiB: peaks.length > 0 ? Math.max(...peaks) : undefined,
+    loginUidlMs: median(ms.map((m) => m.session.loginMs + m.session.statMs + m.session.uidlMs)),
+    gwCpuS: medianOf(ms.map((m) => m.usage.gwCpuS)),
+    dvCpuS: medianOf(ms.map((m) => m.usage.dvCpuS)),
+    clientCpuS: medianOf(ms.map((m) => m.session.clientCpuS)),
+    gwPeakMiB: maxOf(ms.map((m) => m.usage.gwPeakMiB)),
+    dvPeakMiB: maxOf(ms.map((m) => m.usage.dvPeakMiB)),
     sessions: ms,
   };
 }
 
+// ---------------------------------------------------------------- targets
+
+/** A goal from the issue: `value op limit`. A MISS is reported, never a failure. */
+interface Target {
+  readonly what: string;
+  readonly value: number | undefined;
+  readonly op: '>=' | '<=';
+  readonly limit: number;
+}
+
+function verdict(t: Target): 'PASS' | 'MISS' | 'n/a' {
+  if (t.value === undefined || !Number.isFinite(t.value)) return 'n/a';
+  return (t.op === '>=' ? t.value >= t.limit : t.value <= t.limit) ? 'PASS' : 'MISS';
+}
+
+function targetCell(t: Target | undefined): string {
+  return t === undefined ? '' : `${t.op} ${t.limit.toFixed(2)}x ${verdict(t)}`;
+}
+
+function ratioValue(p: number | undefined, d: number | undefined): number | undefined {
+  if (p === undefined || d === undefined || !Number.isFinite(p) || !Number.isFinite(d) || d === 0) return undefined;
+  return p / d;
+}
+
+// ---------------------------------------------------------------- output
+
 type Row = readonly string[];
 
-function table(header: Row, rows: readonly Row[], rightFrom: number): string {
+function table(header: Row, rows: readonly Row[], rightFrom: number, leftCols: ReadonlySet<number> = new Set()): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: Row): string =>
-    r
-      .map((c, i) => (i >= rightFrom ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+    header
+      .map((_, i) => {
+        const c = r[i] ?? '';
+        return i >= rightFrom && !leftCols.has(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number);
+      })
       .join('  ')
       .trimEnd();
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
@@ -247,106 +370,248 @@ function num(x: number | undefined, digits: number): string {
 }
 
 function ratio(p: number | undefined, d: number | undefined): string {
-  if (p === undefined || d === undefined || !Number.isFinite(p) || !Number.isFinite(d) || d === 0) return 'n/a';
-  return `${(p / d).toFixed(2)}x`;
+  const r = ratioValue(p, d);
+  return r === undefined ? 'n/a' : `${r.toFixed(2)}x`;
+}
+
+function sizeLabel(w: Workload): string {
+  return `${w.count.toLocaleString('en-US')} x ~${w.size >= 1e6 ? `${w.size / 1e6} MB` : `${w.size / 1e3} KB`}`;
+}
+
+interface ClientGroup {
+  readonly kind: PopClient;
+  readonly label: string;
+  readonly byServer: Partial<Record<ServerId, Summary>>;
 }
 
 interface DownloadResult {
   readonly workload: Workload;
-  readonly client: string;
-  readonly dovecot: Summary;
-  readonly popgate: Summary;
+  readonly groups: readonly ClientGroup[];
+  /** (d), measured once per workload (interleaved with the first client's rounds). */
+  readonly imapflow: Summary | undefined;
+  /** Whether (b)'s UIDL listing (uidlFormat dovecot) equals Dovecot's own (a), in words. */
+  readonly uidlNote: string | undefined;
 }
 
 interface LoginResult {
   readonly workload: Workload;
-  readonly dovecot: { cold: Summary; warm: Summary };
-  readonly popgate: { cold: Summary; warm: Summary };
+  readonly byServer: Partial<Record<ServerId, { cold: Summary; warm: Summary }>>;
+  readonly uidlNote: string | undefined;
+}
+
+const targets: Target[] = [];
+
+/** Throughput targets of the issue, per client: pipelined b/a >= 0.8, c/a >= 1.0; poplib b/a >= 0.95. */
+function throughputTarget(w: Workload, kind: PopClient, pair: 'b/a' | 'c/a' | 'b/d', value: number | undefined): Target | undefined {
+  let limit: number | undefined;
+  if (kind === 'raw' && pair === 'b/a') limit = 0.8;
+  else if (kind === 'raw' && pair === 'c/a') limit = 1.0;
+  else if (kind === 'poplib' && pair === 'b/a') limit = 0.95;
+  if (limit === undefined) return undefined;
+  return { what: `${sizeLabel(w)}, ${kind === 'raw' ? 'pipelined' : 'poplib'}: MB/s ${pair}`, value, op: '>=', limit };
 }
 
 function downloadTable(results: readonly DownloadResult[]): string {
-  const header = ['workload', 'client', 'server', 'MB/s', 'msgs/s', 'login ms', 'UIDL ms', 'session s', 'srv CPU s', 'srv peak RSS MiB'];
+  const header = ['workload', 'client', 'server', 'MB/s', 'msgs/s', 'login ms', 'session s', 'popgate CPU s', 'dovecot CPU s', 'client CPU s', 'popgate peak MiB', 'dovecot peak MiB', 'target (issue)'];
   const rows: Row[] = [];
   for (const r of results) {
-    const label = `${r.workload.count} x ~${r.workload.size >= 1e6 ? `${r.workload.size / 1e6} MB` : `${r.workload.size / 1e3} KB`}`;
-    const line = (name: string, s: Summary, first: boolean): Row => [
-      first ? label : '',
-      first ? r.client : '',
-      name,
-      num(s.mbPerS, 1),
-      num(s.msgsPerS, 0),
-      num(s.loginMs, 1),
-      num(s.uidlMs, 1),
-      num(s.totalS, 3),
-      num(s.cpuS, 2),
-      num(s.peakMiB, 1),
-    ];
-    rows.push(line('dovecot', r.dovecot, true));
-    rows.push(line('popgate', r.popgate, false));
-    const d = r.dovecot;
-    const p = r.popgate;
-    rows.push(['', '', 'popgate/dovecot', ratio(p.mbPerS, d.mbPerS), ratio(p.msgsPerS, d.msgsPerS), ratio(p.loginMs, d.loginMs), ratio(p.uidlMs, d.uidlMs), ratio(p.totalS, d.totalS), ratio(p.cpuS, d.cpuS), ratio(p.peakMiB, d.peakMiB)]);
+    let first = true;
+    const line = (client: string, id: ServerId, s: Summary): Row => {
+      const row = [
+        first ? sizeLabel(r.workload) : '',
+        client,
+        SERVER_NAMES[id],
+        num(s.mbPerS, 1),
+        num(s.msgsPerS, 0),
+        num(s.loginMs, 1),
+        num(s.totalS, 3),
+        num(s.gwCpuS, 2),
+        num(s.dvCpuS, 2),
+        num(s.clientCpuS, 2),
+        num(s.gwPeakMiB, 1),
+        num(s.dvPeakMiB, 1),
+        '',
+      ];
+      first = false;
+      return row;
+    };
+    for (const g of r.groups) {
+      let firstInGroup = true;
+      for (const id of ['a', 'b', 'c'] as const) {
+        const s = g.byServer[id];
+        if (s === undefined) continue;
+        rows.push(line(firstInGroup ? g.label : '', id, s));
+        firstInGroup = false;
+      }
+    }
+    if (r.imapflow !== undefined) rows.push(line(clientLabel('imapflow', 0), 'd', r.imapflow));
+    for (const g of r.groups) {
+      const a = g.byServer.a;
+      const pairs: [string, Summary | undefined, Summary | undefined][] = [
+        ['b/a', g.byServer.b, a],
+        ['c/a', g.byServer.c, a],
+        ['b/d', g.byServer.b, r.imapflow],
+      ];
+      for (const [pair, p, q] of pairs) {
+        if (p === undefined || q === undefined) continue;
+        const t = throughputTarget(r.workload, g.kind, pair as 'b/a' | 'c/a' | 'b/d', ratioValue(p.mbPerS, q.mbPerS));
+        if (t !== undefined) targets.push(t);
+        rows.push([
+          '',
+          g.label,
+          `ratio ${pair}`,
+          ratio(p.mbPerS, q.mbPerS),
+          ratio(p.msgsPerS, q.msgsPerS),
+          ratio(p.loginMs, q.loginMs),
+          ratio(p.totalS, q.totalS),
+          '',
+          ratio(p.dvCpuS, q.dvCpuS),
+          '',
+          '',
+          '',
+          targetCell(t),
+        ]);
+      }
+    }
   }
-  return table(header, rows, 3);
+  return table(header, rows, 3, new Set([12]));
 }
 
 function loginTable(results: readonly LoginResult[]): string {
-  const header = ['workload', 'server', 'session', 'login ms', 'STAT ms', 'UIDL ms', 'session ms', 'srv CPU ms', 'srv peak RSS MiB'];
+  const header = ['workload', 'server', 'session', 'login ms', 'STAT ms', 'UIDL ms', 'login+UIDL ms', 'session ms', 'popgate CPU ms', 'dovecot CPU ms', 'client CPU ms', 'popgate peak MiB', 'dovecot peak MiB', 'target (issue)'];
   const rows: Row[] = [];
   for (const r of results) {
-    const label = `login+STAT+UIDL, ${r.workload.count} msgs`;
-    const line = (first: boolean, server: string, phase: string, s: Summary): Row => [
-      first ? label : '',
-      server,
-      phase,
-      num(s.loginMs, 1),
-      num(s.statMs, 1),
-      num(s.uidlMs, 1),
-      num(s.totalS * 1000, 1),
-      num(s.cpuS * 1000, 0),
-      num(s.peakMiB, 1),
+    let first = true;
+    const label = `login+STAT+UIDL, ${r.workload.count.toLocaleString('en-US')} msgs`;
+    for (const id of SERVER_IDS) {
+      const x = r.byServer[id];
+      if (x === undefined) continue;
+      for (const phase of ['cold', 'warm'] as const) {
+        const s = x[phase];
+        rows.push([
+          first ? label : '',
+          SERVER_NAMES[id],
+          phase === 'cold' ? 'cold (1st)' : 'warm',
+          num(s.loginMs, 1),
+          num(s.statMs, 1),
+          num(s.uidlMs, 1),
+          num(s.loginUidlMs, 1),
+          num(s.totalS * 1000, 1),
+          num(s.gwCpuS === undefined ? undefined : s.gwCpuS * 1000, 0),
+          num(s.dvCpuS === undefined ? undefined : s.dvCpuS * 1000, 0),
+          num(s.clientCpuS === undefined ? undefined : s.clientCpuS * 1000, 0),
+          num(s.gwPeakMiB, 1),
+          num(s.dvPeakMiB, 1),
+          '',
+        ]);
+        first = false;
+      }
+    }
+    const pairs: [string, ServerId, ServerId][] = [
+      ['b/a', 'b', 'a'],
+      ['c/a', 'c', 'a'],
+      ['b/d', 'b', 'd'],
     ];
-    rows.push(line(true, 'dovecot', 'cold (1st)', r.dovecot.cold));
-    rows.push(line(false, 'dovecot', 'warm', r.dovecot.warm));
-    rows.push(line(false, 'popgate', 'cold (1st)', r.popgate.cold));
-    rows.push(line(false, 'popgate', 'warm', r.popgate.warm));
-    for (const phase of ['cold', 'warm'] as const) {
-      const d = r.dovecot[phase];
-      const p = r.popgate[phase];
-      rows.push(['', 'popgate/dovecot', phase, ratio(p.loginMs, d.loginMs), ratio(p.statMs, d.statMs), ratio(p.uidlMs, d.uidlMs), ratio(p.totalS, d.totalS), ratio(p.cpuS, d.cpuS), ratio(p.peakMiB, d.peakMiB)]);
+    for (const [pair, pid, qid] of pairs) {
+      const p = r.byServer[pid];
+      const q = r.byServer[qid];
+      if (p === undefined || q === undefined) continue;
+      for (const phase of ['cold', 'warm'] as const) {
+        const ps = p[phase];
+        const qs = q[phase];
+        let t: Target | undefined;
+        if (phase === 'warm' && qid === 'a') {
+          t = { what: `login+UIDL, ${r.workload.count.toLocaleString('en-US')} msgs, warm: ${pair} (time)`, value: ratioValue(ps.loginUidlMs, qs.loginUidlMs), op: '<=', limit: 1.5 };
+          targets.push(t);
+        }
+        rows.push([
+          '',
+          `ratio ${pair}`,
+          phase,
+          ratio(ps.loginMs, qs.loginMs),
+          ratio(ps.statMs, qs.statMs),
+          ratio(ps.uidlMs, qs.uidlMs),
+          ratio(ps.loginUidlMs, qs.loginUidlMs),
+          ratio(ps.totalS, qs.totalS),
+          '',
+          ratio(ps.dvCpuS, qs.dvCpuS),
+          '',
+          '',
+          '',
+          targetCell(t),
+        ]);
+      }
     }
   }
-  return table(header, rows, 3);
+  return table(header, rows, 3, new Set([13]));
+}
+
+function targetsTable(): string {
+  return table(
+    ['target (issue)', 'value', 'goal', 'result'],
+    targets.map((t) => [t.what, t.value === undefined ? 'n/a' : `${t.value.toFixed(2)}x`, `${t.op} ${t.limit.toFixed(2)}x`, verdict(t)]),
+    1,
+  );
 }
 
 // ---------------------------------------------------------------- workloads
 
 interface Servers {
   readonly dovecot: DovecotInstance;
-  readonly popgate: PopgateProcess;
+  readonly gwImap: PopgateProcess | undefined;
+  readonly gwMaildir: PopgateProcess | undefined;
+  /** The selected servers in the order a, b, c, d. */
   readonly list: readonly Server[];
 }
 
 const cleanups: (() => Promise<void>)[] = [];
 
-async function startServers(ctx: Ctx, wdir: string, mailRoot: string): Promise<Servers> {
-  const dovecot = await startDovecot({ users: { [ctx.user]: ctx.password }, protocols: ['pop3'], mailRoot, pop3Tuning: true, mailMaxUseripConnections: 50 });
+/** imap-login tuned like pop3-login (no login process per connection), so (b) and (d) pay what (a) pays. */
+const IMAP_LOGIN_TUNING = 'service imap-login {\n  service_count = 0\n  process_min_avail = 2\n}\n';
+
+async function startServers(ctx: Ctx, wdir: string, mailRoot: string, w: Workload): Promise<Servers> {
+  const sel = ctx.args.servers;
+  const dovecot = await startDovecot({
+    users: { [ctx.user]: ctx.password },
+    protocols: ['imap', 'pop3'],
+    mailRoot,
+    pop3Tuning: true,
+    mailMaxUseripConnections: 50,
+    extraConfig: IMAP_LOGIN_TUNING,
+  });
   cleanups.push(() => dovecot.stop());
-  const pdir = join(wdir, 'popgate');
-  mkdirSync(pdir, { recursive: true });
-  const popgate = await startPopgate({ dir: pdir, mailPath: join(mailRoot, '{user}'), user: ctx.user, password: ctx.password, logLevel: 'warn' });
-  cleanups.push(() => popgate.stop());
-  return { dovecot, popgate, list: [dovecotServer(dovecot), popgateServer(popgate)] };
+  const popgate = async (id: 'b' | 'c'): Promise<PopgateProcess> => {
+    const dir = join(wdir, `popgate-${id}`);
+    mkdirSync(dir, { recursive: true });
+    const nodeArgs = ctx.args.cpuProf === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', ctx.args.cpuProf, '--cpu-prof-name', `popgate-${id}-${w.name}-${Date.now()}.cpuprofile`];
+    const p = await startPopgate({
+      dir,
+      backend:
+        id === 'b'
+          ? { adapter: 'imap', host: '127.0.0.1', port: dovecot.imapPort, uidlFormat: 'dovecot', deleteMode: 'keep' }
+          : { adapter: 'maildir', mailPath: join(mailRoot, '{user}'), user: ctx.user, password: ctx.password },
+      logLevel: ctx.args.popgateLog,
+      nodeArgs,
+    });
+    cleanups.push(() => p.stop());
+    return p;
+  };
+  const gwImap = sel.has('b') ? await popgate('b') : undefined;
+  const gwMaildir = sel.has('c') ? await popgate('c') : undefined;
+  const list = SERVER_IDS.filter((id) => sel.has(id)).map((id) => makeServer(id, dovecot, id === 'b' ? gwImap : id === 'c' ? gwMaildir : undefined));
+  return { dovecot, gwImap, gwMaildir, list };
 }
 
 async function stopServers(s: Servers): Promise<void> {
-  await Promise.all([s.dovecot.stop(), s.popgate.stop()]);
+  await Promise.all([s.dovecot.stop(), s.gwImap?.stop(), s.gwMaildir?.stop()]);
 }
 
-/** Adds both servers' log tails to a failure. */
+/** Adds the servers' log tails to a failure. */
 function withLogs(err: unknown, s: Servers): Error {
   const e = err instanceof Error ? err : new Error(String(err));
-  e.message += `\n--- popgate log (tail) ---\n${s.popgate.logTail(15)}\n--- dovecot log (tail) ---\n${s.dovecot.logTail(15)}`;
+  if (s.gwImap !== undefined) e.message += `\n--- popgate (b) log (tail) ---\n${s.gwImap.logTail(15)}`;
+  if (s.gwMaildir !== undefined) e.message += `\n--- popgate (c) log (tail) ---\n${s.gwMaildir.logTail(15)}`;
+  e.message += `\n--- dovecot log (tail) ---\n${s.dovecot.logTail(15)}`;
   return e;
 }
 
@@ -368,41 +633,58 @@ function progress(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
 }
 
-/** Rounds alternate the server order (D P, P D, ...), so background load hits both alike. */
-function roundOrder(list: readonly Server[], round: number): readonly Server[] {
-  return round % 2 === 0 ? list : [...list].reverse();
+/** Round i starts with the i-th server (a b c d, b c d a, ...), so background load hits all alike. */
+function roundOrder<T>(list: readonly T[], round: number): readonly T[] {
+  const k = list.length === 0 ? 0 : round % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
 }
 
-async function downloadWorkload(ctx: Ctx, root: string, w: Workload): Promise<{ results: DownloadResult[]; memory: MemoryRow }> {
+/** Whether (b)'s UIDL listing equals Dovecot's own (a): informational, not a failure. */
+function compareUidl(a: SessionResult | undefined, b: SessionResult | undefined): string | undefined {
+  if (a?.uidlDigest === undefined || b?.uidlDigest === undefined) return undefined;
+  if (a.uidlDigest === b.uidlDigest) return "UIDL listing of (b) (uidlFormat dovecot) is identical to Dovecot's own (a)";
+  return `UIDL listing of (b) (uidlFormat dovecot) DIFFERS from Dovecot's own (a): first lines ${JSON.stringify(b.uidlFirst)} vs ${JSON.stringify(a.uidlFirst)}`;
+}
+
+async function downloadWorkload(ctx: Ctx, root: string, w: Workload): Promise<{ result: DownloadResult; memory: MemoryRow }> {
   const { wdir, mailRoot, mail } = prepareMail(ctx, root, w);
-  const servers = await startServers(ctx, wdir, mailRoot);
+  const servers = await startServers(ctx, wdir, mailRoot, w);
   const memory = memoryAtStart(w, servers);
-  const results: DownloadResult[] = [];
+  const groups: ClientGroup[] = [];
+  let imapflow: Summary | undefined;
+  let uidlNote: string | undefined;
   try {
-    for (const kind of w.clients) {
-      if (!ctx.args.clients.has(kind)) continue;
+    const kinds = w.clients.filter((k) => ctx.args.clients.has(k));
+    for (const kind of kinds) {
       const label = clientLabel(kind, ctx.args.pipeline);
-      for (const server of servers.list) {
+      // (d) does not speak POP3: it is measured once, alongside the first client's sessions.
+      const list = servers.list.filter((s) => s.protocol === 'pop3' || imapflow === undefined);
+      const firstSessions: Partial<Record<ServerId, SessionResult>> = {};
+      for (const server of list) {
         for (let i = 0; i < ctx.args.warmup; i++) {
           // The first warm-up verifies every message; Dovecot builds its index here.
-          const s = await runClientSession({ kind, port: server.port, user: ctx.user, password: ctx.password, pipeline: ctx.args.pipeline, verify: i === 0 });
-          checkSession(server.name, s, mail, mail.count);
+          const s = await session(ctx, server, kind, { verify: i === 0 });
+          checkSession(server.id, s, mail, mail.count);
+          firstSessions[server.id] ??= s;
         }
       }
-      const measured: Record<ServerName, Measured[]> = { dovecot: [], popgate: [] };
+      if (kind === 'raw') uidlNote ??= compareUidl(firstSessions.a, firstSessions.b);
+      const measured: Partial<Record<ServerId, Measured[]>> = {};
       for (let i = 0; i < ctx.args.runs; i++) {
-        for (const server of roundOrder(servers.list, i)) {
+        for (const server of roundOrder(list, i)) {
           const m = await measuredSession(ctx, server, kind, undefined);
-          checkSession(server.name, m.session, mail, mail.count);
-          measured[server.name].push(m);
+          checkSession(server.id, m.session, mail, mail.count);
+          (measured[server.id] ??= []).push(m);
         }
       }
-      const dovecot = summarize(measured.dovecot);
-      const popgate = summarize(measured.popgate);
-      for (const [name, sum] of [['dovecot', dovecot], ['popgate', popgate]] as const) {
-        progress(`${w.name} ${label} ${name}: ${sum.mbPerS.toFixed(1)} MB/s, ${sum.msgsPerS.toFixed(0)} msgs/s (sessions ${sum.sessions.map((m) => m.session.totalS.toFixed(3)).join(', ')} s)`);
+      const byServer: Partial<Record<ServerId, Summary>> = {};
+      for (const server of list) {
+        const sum = summarize(measured[server.id] as Measured[]);
+        progress(`${w.name} ${server.id === 'd' ? clientLabel('imapflow', 0) : label} ${SERVER_NAMES[server.id]}: ${sum.mbPerS.toFixed(1)} MB/s, ${sum.msgsPerS.toFixed(0)} msgs/s, login ${sum.loginMs.toFixed(1)} ms (sessions ${sum.sessions.map((m) => m.session.totalS.toFixed(3)).join(', ')} s)`);
+        if (server.id === 'd') imapflow = sum;
+        else byServer[server.id] = sum;
       }
-      results.push({ workload: w, client: label, dovecot, popgate });
+      groups.push({ kind, label, byServer });
     }
     memoryAtEnd(memory, servers);
   } catch (err) {
@@ -410,39 +692,41 @@ async function downloadWorkload(ctx: Ctx, root: string, w: Workload): Promise<{ 
   } finally {
     await stopServers(servers);
   }
-  return { results, memory };
+  return { result: { workload: w, groups, imapflow, uidlNote }, memory };
 }
 
 async function loginWorkload(ctx: Ctx, root: string, w: Workload): Promise<{ result: LoginResult; memory: MemoryRow }> {
   const { wdir, mailRoot, mail } = prepareMail(ctx, root, w);
-  const servers = await startServers(ctx, wdir, mailRoot);
+  const servers = await startServers(ctx, wdir, mailRoot, w);
   const memory = memoryAtStart(w, servers);
   try {
-    // Cold: the first session after start (popgate: no password or size caches; Dovecot: no index yet).
-    const cold: Partial<Record<ServerName, Measured>> = {};
+    // Cold: the first session of each server after start (popgate: no password or snapshot
+    // caches). Dovecot's index is shared by POP3 and IMAP: the first of them, (a), builds it.
+    const cold: Partial<Record<ServerId, Measured>> = {};
     for (const server of servers.list) {
-      const m = await measuredSession(ctx, server, 'raw', 0);
-      checkSession(server.name, m.session, mail, 0);
-      cold[server.name] = m;
+      const m = await measuredSession(ctx, server, 'raw', 0, true);
+      checkSession(server.id, m.session, mail, 0);
+      cold[server.id] = m;
     }
     for (let i = 1; i < ctx.args.warmup; i++) {
-      for (const server of servers.list) checkSession(server.name, (await measuredSession(ctx, server, 'raw', 0)).session, mail, 0);
+      for (const server of servers.list) checkSession(server.id, (await measuredSession(ctx, server, 'raw', 0)).session, mail, 0);
     }
-    const warm: Record<ServerName, Measured[]> = { dovecot: [], popgate: [] };
+    const warm: Partial<Record<ServerId, Measured[]>> = {};
     for (let i = 0; i < ctx.args.runs; i++) {
       for (const server of roundOrder(servers.list, i)) {
         const m = await measuredSession(ctx, server, 'raw', 0);
-        checkSession(server.name, m.session, mail, 0);
-        warm[server.name].push(m);
+        checkSession(server.id, m.session, mail, 0);
+        (warm[server.id] ??= []).push(m);
       }
     }
     memoryAtEnd(memory, servers);
-    const out = (name: ServerName): { cold: Summary; warm: Summary } => ({ cold: summarize([cold[name] as Measured]), warm: summarize(warm[name]) });
-    const result: LoginResult = { workload: w, dovecot: out('dovecot'), popgate: out('popgate') };
-    for (const name of ['dovecot', 'popgate'] as const) {
-      progress(`${w.name} ${name}: cold ${(result[name].cold.totalS * 1000).toFixed(1)} ms, warm ${(result[name].warm.totalS * 1000).toFixed(1)} ms`);
+    const byServer: Partial<Record<ServerId, { cold: Summary; warm: Summary }>> = {};
+    for (const server of servers.list) {
+      const r = { cold: summarize([cold[server.id] as Measured]), warm: summarize(warm[server.id] as Measured[]) };
+      byServer[server.id] = r;
+      progress(`${w.name} ${SERVER_NAMES[server.id]}: login+UIDL cold ${r.cold.loginUidlMs.toFixed(1)} ms, warm ${r.warm.loginUidlMs.toFixed(1)} ms`);
     }
-    return { result, memory };
+    return { result: { workload: w, byServer, uidlNote: compareUidl(cold.a?.session, cold.b?.session) }, memory };
   } catch (err) {
     throw withLogs(err, servers);
   } finally {
@@ -454,8 +738,10 @@ async function loginWorkload(ctx: Ctx, root: string, w: Workload): Promise<{ res
 
 interface MemoryRow {
   readonly workload: Workload;
-  popgateStartMiB: number | undefined;
-  popgateEndMiB: number | undefined;
+  gwImapStartMiB: number | undefined;
+  gwImapEndMiB: number | undefined;
+  gwMaildirStartMiB: number | undefined;
+  gwMaildirEndMiB: number | undefined;
   dovecotStartMiB: number | undefined;
   dovecotEndMiB: number | undefined;
 }
@@ -468,25 +754,34 @@ function dovecotTotalMiB(d: DovecotInstance): number | undefined {
   return kib > 0 ? kib / 1024 : undefined;
 }
 
-function popgateMiB(p: PopgateProcess): number | undefined {
-  const m = memoryKiB(p.pid);
+function popgateMiB(p: PopgateProcess | undefined): number | undefined {
+  const m = p === undefined ? undefined : memoryKiB(p.pid);
   return m === undefined ? undefined : m.rss / 1024;
 }
 
 function memoryAtStart(w: Workload, s: Servers): MemoryRow {
-  return { workload: w, popgateStartMiB: popgateMiB(s.popgate), popgateEndMiB: undefined, dovecotStartMiB: dovecotTotalMiB(s.dovecot), dovecotEndMiB: undefined };
+  return {
+    workload: w,
+    gwImapStartMiB: popgateMiB(s.gwImap),
+    gwImapEndMiB: undefined,
+    gwMaildirStartMiB: popgateMiB(s.gwMaildir),
+    gwMaildirEndMiB: undefined,
+    dovecotStartMiB: dovecotTotalMiB(s.dovecot),
+    dovecotEndMiB: undefined,
+  };
 }
 
 function memoryAtEnd(row: MemoryRow, s: Servers): void {
-  row.popgateEndMiB = popgateMiB(s.popgate);
+  row.gwImapEndMiB = popgateMiB(s.gwImap);
+  row.gwMaildirEndMiB = popgateMiB(s.gwMaildir);
   row.dovecotEndMiB = dovecotTotalMiB(s.dovecot);
 }
 
 function memoryTable(rows: readonly MemoryRow[]): string {
-  const header = ['workload', 'popgate after start', 'popgate after sessions', 'dovecot (all processes) after start', 'dovecot (all processes) after sessions'];
+  const header = ['workload', '(b) popgate->imap start', '(b) after sessions', '(c) popgate maildir start', '(c) after sessions', 'dovecot (all processes) start', 'dovecot after sessions'];
   return table(
     header,
-    rows.map((r) => [r.workload.name, num(r.popgateStartMiB, 1), num(r.popgateEndMiB, 1), num(r.dovecotStartMiB, 1), num(r.dovecotEndMiB, 1)]),
+    rows.map((r) => [r.workload.name, num(r.gwImapStartMiB, 1), num(r.gwImapEndMiB, 1), num(r.gwMaildirStartMiB, 1), num(r.gwMaildirEndMiB, 1), num(r.dovecotStartMiB, 1), num(r.dovecotEndMiB, 1)]),
     1,
   );
 }
@@ -494,6 +789,7 @@ function memoryTable(rows: readonly MemoryRow[]): string {
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
+  const started = Date.now();
   let args: Args;
   try {
     args = parseArgs(process.argv.slice(2));
@@ -501,6 +797,7 @@ async function main(): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
+  if (args.cpuProf !== undefined) mkdirSync(args.cpuProf, { recursive: true });
   const root = mkdtempSync(join(tmpdir(), 'popgate-bench-'));
   chmodSync(root, 0o755);
   const ctx: Ctx = { args, user: 'alice', password: `bench-${randomBytes(6).toString('hex')}` };
@@ -526,7 +823,7 @@ async function main(): Promise<number> {
       if (w.kind === 'download') {
         if (!w.clients.some((c) => args.clients.has(c))) continue;
         const r = await downloadWorkload(ctx, root, w);
-        downloads.push(...r.results);
+        downloads.push(r.result);
         memory.push(r.memory);
       } else {
         const r = await loginWorkload(ctx, root, w);
@@ -542,36 +839,59 @@ async function main(): Promise<number> {
   const header = [
     `popgate bench: node ${process.version}, Dovecot ${dovecotVersion()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), loopback 127.0.0.1`,
     `medians of ${args.runs} sessions after ${args.warmup} warm-up (the first warm-up checks count, octets and SHA-256 of every message)${args.quick ? '; --quick sizes' : ''}`,
-    'session = connect, USER/PASS, STAT, UIDL, RETR 1..N, QUIT; MB = 10^6 message octets (CRLF, un-stuffed) / whole session time; login = connect..PASS ok',
-    'srv CPU = server CPU time per session (popgate: its process; Dovecot: master + services, incl. reaped pop3 processes)',
-    'srv peak RSS = popgate: VmHWM of its process (reset before each session); Dovecot: summed VmHWM of the per-session pop3 processes (sampled every 20 ms; master, auth, login processes not included)',
+    'servers, all on the same Maildir: (a) Dovecot POP3; (b) popgate, imap tenant -> the same Dovecot\'s IMAP (tls none, passthrough, uidlFormat dovecot);',
+    '  (c) popgate, Maildir adapter; (d) imapflow: connect+LOGIN, SELECT, one FETCH 1:* (UID BODY.PEEK[]), LOGOUT (login workload: FETCH 1:* (UID RFC822.SIZE))',
+    'POP3 session = connect, USER/PASS, STAT, UIDL, RETR 1..N, QUIT; MB = 10^6 message octets (CRLF, un-stuffed) / whole session time; login = connect..PASS ok (d: connect..LOGIN ok)',
+    'CPU per session: popgate = its process; dovecot = master + services incl. reaped per-session processes (b: popgate\'s IMAP backend session); client = the imapflow process (d)',
+    'peak RSS: popgate = VmHWM of its process (reset before each session); dovecot = VmHWM of the per-session pop3 (a) or imap (b, d) processes (sampled every 20 ms)',
   ];
   process.stdout.write('\n' + header.join('\n') + '\n');
-  if (downloads.length > 0) process.stdout.write('\nDownload (RETR all)\n' + downloadTable(downloads) + '\n');
-  if (logins.length > 0) process.stdout.write('\nLogin + STAT + UIDL (no RETR), raw client\n' + loginTable(logins) + '\n');
+  if (downloads.length > 0) {
+    process.stdout.write('\nDownload (RETR all; d: one FETCH 1:*)\n' + downloadTable(downloads) + '\n');
+    for (const d of downloads) if (d.uidlNote !== undefined) process.stdout.write(`${d.workload.name}: ${d.uidlNote}\n`);
+  }
+  if (logins.length > 0) {
+    process.stdout.write('\nLogin + STAT + UIDL (no RETR), raw client; d: connect+LOGIN, SELECT (STAT column), FETCH 1:* (UID RFC822.SIZE) (UIDL column)\n' + loginTable(logins) + '\n');
+    for (const l of logins) if (l.uidlNote !== undefined) process.stdout.write(`${l.workload.name}: ${l.uidlNote}\n`);
+  }
   if (memory.length > 0) process.stdout.write('\nServer RSS at rest, MiB\n' + memoryTable(memory) + '\n');
-  process.stdout.write(`\nload average (1 min) before ${loadBefore[0]?.toFixed(2)}, after ${loadavg()[0]?.toFixed(2)} on ${cpus().length} CPUs: other work on the machine skews the figures\n`);
+  if (targets.length > 0) process.stdout.write('\nTargets from the issue (a MISS is reported, it does not fail the run)\n' + targetsTable() + '\n');
+  process.stdout.write(
+    `\nload average (1 min) before ${loadBefore[0]?.toFixed(2)}, after ${loadavg()[0]?.toFixed(2)} on ${cpus().length} CPUs: other work on the machine skews the figures; ` +
+      `bench took ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+  );
   if (args.json !== undefined) {
-    writeFileSync(args.json, JSON.stringify({ status, args: { ...args, only: args.only && [...args.only], clients: [...args.clients] }, downloads, logins, memory }, null, 2));
+    writeFileSync(
+      args.json,
+      JSON.stringify(
+        { status, args: { ...args, only: args.only && [...args.only], servers: [...args.servers], clients: [...args.clients] }, downloads, logins, memory, targets: targets.map((t) => ({ ...t, result: verdict(t) })) },
+        null,
+        2,
+      ),
+    );
     progress(`wrote ${args.json}`);
   }
   await cleanupAll(root, args.keep);
+  if (args.cpuProf !== undefined) progress(`CPU profiles of the popgate children are in ${args.cpuProf}`);
   return status;
 }
 
-/** --serve: both servers on one workload's Maildir until SIGINT/SIGTERM, for measurements by hand. */
+/** --serve: all servers on one workload's Maildir until SIGINT/SIGTERM, for measurements by hand. */
 async function serveOnly(ctx: Ctx, root: string): Promise<number> {
   const w = workloads(ctx.args.quick).find((x) => ctx.args.only === undefined || ctx.args.only.has(x.name)) as Workload;
   const { wdir, mailRoot, mail } = prepareMail(ctx, root, w);
-  const servers = await startServers(ctx, wdir, mailRoot);
-  process.stdout.write(
-    `${w.name}: ${mail.count} messages, ${mail.crlfBytes} octets in ${join(mailRoot, ctx.user)}\n` +
-      `dovecot POP3 127.0.0.1 ${servers.dovecot.pop3Port} (pid ${servers.dovecot.pid})\n` +
-      `popgate POP3 127.0.0.1 ${servers.popgate.port} (pid ${servers.popgate.pid})\n` +
-      `user ${ctx.user} password ${ctx.password}\n` +
-      'Ctrl-C (or SIGTERM) stops both and removes the data.\n',
-  );
-  // Keep the process alive until a signal arrives (the handler stops both servers and exits).
+  const servers = await startServers(ctx, wdir, mailRoot, w);
+  const lines = [
+    `${w.name}: ${mail.count} messages, ${mail.crlfBytes} octets in ${join(mailRoot, ctx.user)}`,
+    `(a) dovecot POP3 127.0.0.1 ${servers.dovecot.pop3Port} (master pid ${servers.dovecot.pid})`,
+    ...(servers.gwImap === undefined ? [] : [`(b) popgate->imap POP3 127.0.0.1 ${servers.gwImap.port} (pid ${servers.gwImap.pid}, log ${servers.gwImap.logPath})`]),
+    ...(servers.gwMaildir === undefined ? [] : [`(c) popgate maildir POP3 127.0.0.1 ${servers.gwMaildir.port} (pid ${servers.gwMaildir.pid}, log ${servers.gwMaildir.logPath})`]),
+    `(d) dovecot IMAP 127.0.0.1 ${servers.dovecot.imapPort} (node dist/bench/clients/imapflow-client.js 127.0.0.1 ${servers.dovecot.imapPort} ${ctx.user} ${ctx.password})`,
+    `user ${ctx.user} password ${ctx.password}`,
+    'Ctrl-C (or SIGTERM) stops everything and removes the data.',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  // Keep the process alive until a signal arrives (the handler stops the servers and exits).
   setInterval(() => undefined, 60_000);
   await new Promise<never>(() => undefined);
   return 0;

@@ -47,7 +47,7 @@ export const AUTH_CACHE_TTL_MS = 5 * 60_000;
  * backend) latency that otherwise dominates small messages. Bounded per session in count,
  * per-message size and total bytes held.
  */
-export const READ_AHEAD_MESSAGES = 8;
+export const READ_AHEAD_MESSAGES = 32;
 export const READ_AHEAD_MAX_MESSAGE = 256 * 1024;
 export const READ_AHEAD_BUDGET = 2 * 1024 * 1024;
 
@@ -55,9 +55,11 @@ export const READ_AHEAD_BUDGET = 2 * 1024 * 1024;
  * One IMAP partial fetch (`BODY.PEEK[]<offset.length>`) when streaming a message that was not
  * read ahead: bounds memory per session for huge messages; a larger chunk means fewer round trips.
  */
-export const IMAP_FETCH_CHUNK = 512 * 1024;
+export const IMAP_FETCH_CHUNK = 2 * 1024 * 1024;
 /** The first partial fetch for TOP: most headers fit, so TOP n 0 costs one small round trip. */
 export const IMAP_TOP_FIRST_CHUNK = 32 * 1024;
+/** Further TOP fetches: small, since TOP usually needs only a few lines past the header. */
+export const IMAP_TOP_NEXT_CHUNK = 256 * 1024;
 /** How long QUIT waits for the IMAP LOGOUT answer before closing the socket anyway. */
 export const IMAP_LOGOUT_TIMEOUT_MS = 2000;
 

@@ -39,9 +39,9 @@ export interface Route {
   readonly user: string;
 }
 
-function createTenantStore(name: string, tc: TenantConfig, logger: Logger): MailStore {
+function createTenantStore(name: string, tc: TenantConfig, logger: Logger, sessionIdleMs: number): MailStore {
   try {
-    return createStore(tc, { logger: logger.child({ tenant: name }) });
+    return createStore(tc, { logger: logger.child({ tenant: name }), sessionIdleMs });
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(err.issues.map((i) => `tenants.${name}.${i}`));
     throw err;
@@ -58,7 +58,7 @@ export class Tenants {
       const tenant: Tenant = {
         name,
         config: tc,
-        store: createTenantStore(name, tc, logger),
+        store: createTenantStore(name, tc, logger, config.limits.idleTimeoutSeconds * 1000),
         auth: authModeOf(tc),
       };
       this.byName.set(name, tenant);

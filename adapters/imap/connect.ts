@@ -18,7 +18,7 @@ export function readCa(cfg: ImapTenantConfig): Buffer | undefined {
   return cfg.ca === undefined ? undefined : readFileSync(cfg.ca);
 }
 
-export function imapOptions(cfg: ImapTenantConfig, login: BackendLogin, ca: Buffer | undefined): ImapFlowOptions {
+export function imapOptions(cfg: ImapTenantConfig, login: BackendLogin, ca: Buffer | undefined, idleMs: number): ImapFlowOptions {
   const implicit = cfg.tls === 'implicit';
   return {
     host: cfg.host,
@@ -33,29 +33,37 @@ export function imapOptions(cfg: ImapTenantConfig, login: BackendLogin, ca: Buff
     disableAutoIdle: true,
     connectionTimeout: cfg.connectTimeoutMs,
     greetingTimeout: cfg.connectTimeoutMs,
-    socketTimeout: cfg.commandTimeoutMs,
+    // The IMAP side is quiet whenever the POP3 client is (between commands, or not reading a big
+    // message): it must outlive the POP3 idle timeout. Slow commands are bounded by withTimeout().
+    socketTimeout: idleMs + 60_000,
     clientInfo: { name: 'popgate' },
   };
 }
 
+/** RFC 5530 codes that mean "these credentials are not good": anything else is not the user's fault. */
+const CREDENTIAL_CODES = new Set(['AUTHENTICATIONFAILED', 'AUTHORIZATIONFAILED', 'EXPIRED', 'PRIVACYREQUIRED']);
+
 /**
- * A refused login has a tagged NO from the server; a connection that died during LOGIN is
- * flagged `authenticationFailed` by imapflow too, but it is an outage, not a wrong password.
+ * A refused login has a tagged NO from the server. A connection that died during LOGIN is
+ * flagged `authenticationFailed` by imapflow too, but it is an outage, not a wrong password;
+ * so is a NO with a code such as [UNAVAILABLE], [LIMIT] or [INUSE].
  */
 export function classifyImapError(err: unknown, doing: string, refusedMeans: 'PERMANENT' | 'TEMPORARY' = 'TEMPORARY'): StoreError {
   if (err instanceof StoreError) return err;
   const e = (err ?? {}) as ImapFlowFailure;
   const detail = `imap: ${doing}: ${e.code ?? e.serverResponseCode ?? ''} ${e.message ?? String(err)}`.trim();
-  if (e.serverResponseCode === 'UNAVAILABLE') return new StoreError('TEMPORARY', detail, { cause: err });
-  if (e.authenticationFailed !== true && e.responseStatus === 'NO') return new StoreError(refusedMeans, detail, { cause: err });
-  if (e.authenticationFailed === true && (e.responseStatus === 'NO' || e.responseStatus === 'BAD' || e.serverResponseCode !== undefined)) {
-    return new StoreError('AUTH_FAILED', detail, { cause: err });
+  const refused = e.responseStatus === 'NO' || e.responseStatus === 'BAD';
+  if (e.authenticationFailed === true && refused) {
+    const code = e.serverResponseCode?.toUpperCase();
+    const credentials = code === undefined || CREDENTIAL_CODES.has(code);
+    return new StoreError(credentials ? 'AUTH_FAILED' : 'TEMPORARY', detail, { cause: err });
   }
+  if (e.responseStatus === 'NO') return new StoreError(refusedMeans, detail, { cause: err });
   return new StoreError('TEMPORARY', detail, { cause: err });
 }
 
-export async function connectImap(cfg: ImapTenantConfig, login: BackendLogin, ca: Buffer | undefined): Promise<ImapFlow> {
-  const client = new ImapFlow(imapOptions(cfg, login, ca));
+export async function connectImap(cfg: ImapTenantConfig, login: BackendLogin, ca: Buffer | undefined, idleMs: number): Promise<ImapFlow> {
+  const client = new ImapFlow(imapOptions(cfg, login, ca, idleMs));
   // An 'error' event without a listener would crash the process; failures surface through the calls.
   client.on('error', () => undefined);
   try {
@@ -65,4 +73,25 @@ export async function connectImap(cfg: ImapTenantConfig, login: BackendLogin, ca
     throw classifyImapError(err, 'login');
   }
   return client;
+}
+
+/**
+ * Bounds one backend command: a server that stops answering fails the call (and the IMAP
+ * connection) with TEMPORARY after `ms`, instead of holding the POP3 client forever.
+ */
+export async function withTimeout<T>(client: ImapFlow, ms: number, doing: string, call: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      client.close();
+      reject(new StoreError('TEMPORARY', `imap: ${doing}: no answer within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([call(), expired]);
+  } catch (err) {
+    throw classifyImapError(err, doing);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -7,13 +7,14 @@ import {
   IMAP_FETCH_CHUNK,
   IMAP_LOGOUT_TIMEOUT_MS,
   IMAP_TOP_FIRST_CHUNK,
+  IMAP_TOP_NEXT_CHUNK,
   READ_AHEAD_BUDGET,
   READ_AHEAD_MAX_MESSAGE,
   READ_AHEAD_MESSAGES,
 } from '../../src/limits.js';
 import type { CommitResult, Maildrop, MessageInfo, TopFetcher } from '../contract.js';
 import { ReadAhead } from '../shared/read-ahead.js';
-import { classifyImapError } from './connect.js';
+import { classifyImapError, withTimeout } from './connect.js';
 import { openMessageStream } from './message-stream.js';
 
 export interface ImapDropState {
@@ -27,6 +28,7 @@ export interface ImapDropState {
 export class ImapDrop implements Maildrop, TopFetcher {
   readonly messages: readonly MessageInfo[];
   private readonly readAhead: ReadAhead;
+  private readonly sizes: ReadonlyMap<string, number | null>;
   private closed = false;
 
   constructor(
@@ -35,6 +37,7 @@ export class ImapDrop implements Maildrop, TopFetcher {
     private readonly state: ImapDropState,
   ) {
     this.messages = state.messages;
+    this.sizes = new Map(this.messages.map((m) => [m.id, m.size]));
     const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
     this.readAhead = new ReadAhead(this.messages, limits, (ids) => this.fetchMany(ids));
   }
@@ -42,15 +45,15 @@ export class ImapDrop implements Maildrop, TopFetcher {
   async fetch(id: string): Promise<Readable> {
     const early = await this.readAhead.take(id);
     if (early !== undefined) return early;
-    return this.timed('fetch', () => openMessageStream(this.client, Number(id), { first: IMAP_FETCH_CHUNK, rest: IMAP_FETCH_CHUNK }));
+    return this.timed('fetch', () => openMessageStream(this.client, Number(id), { first: IMAP_FETCH_CHUNK, rest: IMAP_FETCH_CHUNK }, this.cfg.commandTimeoutMs));
   }
 
   fetchTop(id: string): Promise<Readable> {
-    return this.timed('top', () => openMessageStream(this.client, Number(id), { first: IMAP_TOP_FIRST_CHUNK, rest: IMAP_FETCH_CHUNK }));
+    return this.timed('top', () => openMessageStream(this.client, Number(id), { first: IMAP_TOP_FIRST_CHUNK, rest: IMAP_TOP_NEXT_CHUNK }, this.cfg.commandTimeoutMs));
   }
 
   retrieved(id: string, size: number): void {
-    const listed = this.messages.find((m) => m.id === id)?.size;
+    const listed = this.sizes.get(id);
     if (listed !== size) {
       this.state.logger.warn({ uid: id, listed, streamed: size }, 'imap: RFC822.SIZE differed from the streamed size; cached the true size');
       this.state.rememberSize(Number(id), size);
@@ -88,17 +91,19 @@ export class ImapDrop implements Maildrop, TopFetcher {
     if (ids.length === 0 || mode === 'keep') return { removed: ids.length, failed: [] };
     const range = ids.join(',');
     const started = Date.now();
+    const client = this.client;
+    const bounded = <T>(doing: string, call: () => Promise<T>): Promise<T> => withTimeout(client, this.cfg.commandTimeoutMs, doing, call);
     try {
-      const mailbox = await this.client.mailboxOpen(this.cfg.folder, { readOnly: false });
+      const mailbox = await bounded('re-opening the folder', () => client.mailboxOpen(this.cfg.folder, { readOnly: false }));
       if (BigInt(mailbox.uidValidity) !== this.state.uidValidity) {
         return { removed: 0, failed: ids.map((id) => ({ id, reason: 'UIDVALIDITY changed during the session' })) };
       }
-      if (mode === 'expunge') await this.client.messageDelete(range, { uid: true });
-      else if (mode === 'flag') await this.client.messageFlagsAdd(range, ['\\Deleted'], { uid: true });
-      else await this.client.messageMove(range, mode.slice('move:'.length), { uid: true });
+      if (mode === 'expunge') await bounded('expunging', () => client.messageDelete(range, { uid: true }));
+      else if (mode === 'flag') await bounded('flagging', () => client.messageFlagsAdd(range, ['\\Deleted'], { uid: true }));
+      else await bounded('moving', () => client.messageMove(range, mode.slice('move:'.length), { uid: true }));
       // Check what is really gone: a server may refuse part of a batch without failing the command.
       const query = mode === 'flag' ? { uid: range, deleted: false } : { uid: range };
-      const left = new Set(((await this.client.search(query, { uid: true })) || []).map(String));
+      const left = new Set(((await bounded('checking', () => client.search(query, { uid: true }))) || []).map(String));
       const failed = ids.filter((id) => left.has(id)).map((id) => ({ id, reason: `still present after ${mode}` }));
       this.state.logger.debug({ op: 'commit', mode, ms: Date.now() - started, removed: ids.length - failed.length }, 'imap: update applied');
       return { removed: ids.length - failed.length, failed };

@@ -5,6 +5,8 @@
  * - Same UIDVALIDITY, something changed: `UID SEARCH ALL` gives the UIDs now present; only the
  *   UIDs not seen before are fetched (sizes of IMAP messages never change).
  * - Otherwise: a full FETCH.
+ * Messages flagged \\Deleted (by another client, or by `deleteMode: flag`) are on their way out
+ * and are never listed.
  * Bounded by the number of cached message entries across all mailboxes (LRU).
  */
 import type { ImapFlow } from 'imapflow';
@@ -14,6 +16,8 @@ import type { MessageInfo } from '../contract.js';
 export interface CachedSnapshot {
   readonly uidValidity: bigint;
   readonly highestModseq: bigint | undefined;
+  /** EXISTS when the snapshot was taken (it counts \\Deleted messages, which are left out). */
+  readonly exists: number;
   readonly messages: readonly MessageInfo[];
 }
 
@@ -46,22 +50,27 @@ export class SnapshotCache {
     const cached = this.cache.get(mailboxKey);
     if (cached !== undefined && cached.uidValidity === mailbox.uidValidity) {
       const unchanged =
-        mailbox.highestModseq !== undefined && cached.highestModseq === mailbox.highestModseq && cached.messages.length === mailbox.exists;
+        mailbox.highestModseq !== undefined && cached.highestModseq === mailbox.highestModseq && cached.exists === mailbox.exists;
       if (unchanged) return { messages: [...cached.messages], source: 'cache' };
       const messages = await this.delta(client, cached, describe);
-      if (messages.length === mailbox.exists) {
+      if (messages !== undefined) {
         this.remember(mailboxKey, mailbox, messages);
         return { messages, source: 'delta' };
       }
     }
     const messages: MessageInfo[] = [];
-    for await (const m of client.fetch('1:*', { uid: true, size: true })) messages.push(describe(m.uid, m.size, m.emailId));
+    for await (const m of client.fetch('1:*', { uid: true, size: true, flags: true })) {
+      if (!m.flags?.has('\\Deleted')) messages.push(describe(m.uid, m.size, m.emailId));
+    }
     this.remember(mailboxKey, mailbox, messages);
     return { messages, source: 'full' };
   }
 
-  private async delta(client: ImapFlow, cached: CachedSnapshot, describe: Describe): Promise<MessageInfo[]> {
-    const present = (await client.search({ all: true }, { uid: true })) || [];
+  /** The list rebuilt from the cache plus the new UIDs; undefined if the server's answers do not add up. */
+  private async delta(client: ImapFlow, cached: CachedSnapshot, describe: Describe): Promise<MessageInfo[] | undefined> {
+    const found = await client.search({ deleted: false }, { uid: true });
+    if (!Array.isArray(found)) return undefined;
+    const present = found;
     const known = new Map(cached.messages.map((m) => [Number(m.id), m]));
     const fresh = present.filter((uid) => !known.has(uid));
     const fetched = new Map<number, MessageInfo>();
@@ -71,12 +80,14 @@ export class SnapshotCache {
     const messages: MessageInfo[] = [];
     for (const uid of [...present].sort((a, b) => a - b)) {
       const info = known.get(uid) ?? fetched.get(uid);
-      if (info !== undefined) messages.push(info);
+      // Expunged between the SEARCH and the FETCH: take a full snapshot instead.
+      if (info === undefined) return undefined;
+      messages.push(info);
     }
     return messages;
   }
 
-  private remember(key: string, mailbox: { uidValidity: bigint; highestModseq?: bigint | undefined }, messages: readonly MessageInfo[]): void {
-    this.cache.set(key, { uidValidity: mailbox.uidValidity, highestModseq: mailbox.highestModseq, messages });
+  private remember(key: string, mailbox: { uidValidity: bigint; highestModseq?: bigint | undefined; exists: number }, messages: readonly MessageInfo[]): void {
+    this.cache.set(key, { uidValidity: mailbox.uidValidity, highestModseq: mailbox.highestModseq, exists: mailbox.exists, messages });
   }
 }

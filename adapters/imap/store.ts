@@ -5,7 +5,7 @@ import type { ImapTenantConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { SIZE_CACHE_ENTRIES, SNAPSHOT_CACHE_MESSAGES } from '../../src/limits.js';
 import type { BackendLogin, MailStore, Maildrop, SessionContext } from '../contract.js';
-import { classifyImapError, connectImap, readCa } from './connect.js';
+import { classifyImapError, connectImap, readCa, withTimeout } from './connect.js';
 import { ImapDrop } from './drop.js';
 import { SnapshotCache, type Describe } from './snapshot-cache.js';
 import { imapUidl } from './uidl.js';
@@ -20,6 +20,7 @@ export class ImapStore implements MailStore {
   constructor(
     private readonly cfg: ImapTenantConfig,
     private readonly logger: Logger,
+    private readonly sessionIdleMs: number,
   ) {
     try {
       this.ca = readCa(cfg);
@@ -34,14 +35,17 @@ export class ImapStore implements MailStore {
 
   async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
     const started = Date.now();
-    const client = await connectImap(this.cfg, login, this.ca);
+    const client = await connectImap(this.cfg, login, this.ca, this.sessionIdleMs);
     const onAbort = (): void => client.close();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const connectedMs = Date.now() - started;
-      const mailbox = await client.mailboxOpen(this.cfg.folder, { readOnly: !this.cfg.markSeen }).catch((err: unknown) => {
-        throw classifyImapError(err, `opening ${this.cfg.folder}`, 'PERMANENT');
-      });
+      const timeout = this.cfg.commandTimeoutMs;
+      const mailbox = await withTimeout(client, timeout, `opening ${this.cfg.folder}`, () =>
+        client.mailboxOpen(this.cfg.folder, { readOnly: !this.cfg.markSeen }).catch((err: unknown) => {
+          throw classifyImapError(err, `opening ${this.cfg.folder}`, 'PERMANENT');
+        }),
+      );
       const uidValidity = BigInt(mailbox.uidValidity);
       const mailboxKey = this.lockKey(login);
       const describe: Describe = (uid, size, emailId) => ({
@@ -49,7 +53,9 @@ export class ImapStore implements MailStore {
         uidl: imapUidl(this.cfg.uidlFormat, uidValidity, uid, emailId),
         size: this.sizeCache.get(this.sizeKey(mailboxKey, uidValidity, uid)) ?? size ?? null,
       });
-      const { messages, source } = await this.snapshots.snapshot(client, mailboxKey, { ...mailbox, uidValidity }, describe);
+      const { messages, source } = await withTimeout(client, timeout, 'taking the snapshot', () =>
+        this.snapshots.snapshot(client, mailboxKey, { ...mailbox, uidValidity }, describe),
+      );
       ctx.signal.throwIfAborted();
       this.logger.debug(
         { session: ctx.sessionId, op: 'open', connectMs: connectedMs, ms: Date.now() - started, messages: messages.length, source },

@@ -3,11 +3,12 @@ import { uidlFromHandle } from '../shared/uidl.js';
 
 export type ImapUidlFormat = 'auto' | 'uid' | 'dovecot';
 
-const hex8 = (n: bigint | number): string => n.toString(16).toUpperCase().padStart(8, '0');
+/** Dovecot 2.3 expands %X in pop3_uidl_format to lower-case hex (checked against its POP3 server). */
+const hex8 = (n: bigint | number): string => n.toString(16).padStart(8, '0');
 
 /**
- * - `dovecot`: Dovecot's default pop3_uidl_format `%08Xu%08Xv` (UID then UIDVALIDITY, upper-case
- *   hex), so users moving from Dovecot's POP3 server do not download everything again.
+ * - `dovecot`: Dovecot's default pop3_uidl_format `%08Xu%08Xv` (UID then UIDVALIDITY, 8 hex digits
+ *   each), so users moving from Dovecot's POP3 server do not download everything again.
  * - `uid`: `<UIDVALIDITY>.<UID>` in decimal; stable while UIDVALIDITY holds.
  * - `auto`: the server's stable message id (EMAILID, RFC 8474, or Gmail's X-GM-MSGID), which
  *   survives a UIDVALIDITY reset; `uid` when the server has none.

@@ -148,6 +148,7 @@ function stampTimeMs(stamp: string): number {
 
 class MaildirDrop implements Maildrop {
   private readonly readAhead: ReadAhead;
+  private readonly sizes: ReadonlyMap<string, number | null>;
 
   constructor(
     private readonly root: string,
@@ -157,7 +158,8 @@ class MaildirDrop implements Maildrop {
     private readonly caches: { readonly sizeCache: LRUCache<string, number>; readonly forgetListing: () => void },
   ) {
     const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
-    const sizeOf = new Map(messages.map((m) => [m.id, m.size ?? 0]));
+    this.sizes = new Map(messages.map((m) => [m.id, m.size]));
+    const sizeOf = this.sizes;
     const loadOne = async (id: string): Promise<Buffer | null> => {
       const loc = this.located.get(id);
       // The CRLF size bounds the file size (LF files are smaller on disk).
@@ -174,7 +176,7 @@ class MaildirDrop implements Maildrop {
   }
 
   retrieved(id: string, size: number): void {
-    const listed = this.messages.find((m) => m.id === id)?.size;
+    const listed = this.sizes.get(id);
     if (listed === size) return;
     this.options.logger.warn({ id, listed, streamed: size }, 'maildir: listed size was wrong; cached the streamed size');
     this.caches.sizeCache.set(join(this.root, id), size);

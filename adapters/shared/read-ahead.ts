@@ -56,6 +56,8 @@ export class ReadAhead {
         this.held -= entry.reserved;
       }
     }
+    // Refill in batches (one backend round trip each), not one message per RETR.
+    if (this.entries.size > this.limits.messages / 2) return;
     const batch: MessageInfo[] = [];
     for (let i = at + 1; i <= at + this.limits.messages && i < this.messages.length; i++) {
       const m = this.messages[i] as MessageInfo;

@@ -44,6 +44,12 @@ export interface SessionResult {
   readonly totalS: number;
   /** With verify: SHA-256 over the sorted per-message SHA-256 hex digests (one per line). */
   readonly digest?: string;
+  /** SHA-256 of the UIDL listing (un-stuffed body), to compare two servers' UIDLs. */
+  readonly uidlDigest?: string;
+  /** The first line of the UIDL listing. */
+  readonly uidlFirst?: string;
+  /** CPU seconds of the client process in the session (reported by the imapflow client). */
+  readonly clientCpuS?: number;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -252,6 +258,8 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     const uidlLines = countLines(uidl.body ?? Buffer.alloc(0));
     if (uidlLines !== count) throw new ProtocolError(`UIDL listed ${uidlLines} messages, STAT said ${count}`);
     const t3 = performance.now();
+    const uidlDigest = createHash('sha256').update(uidl.body ?? Buffer.alloc(0)).digest('hex');
+    const uidlFirst = (uidl.body ?? Buffer.alloc(0)).toString('latin1', 0, 200).split('\r\n')[0] ?? '';
 
     const n = opts.max === undefined ? count : Math.min(count, opts.max);
     const width = Math.max(1, opts.pipeline);
@@ -304,6 +312,8 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       uidlMs: t3 - t2,
       retrS: (t4 - t3) / 1000,
       totalS: (t5 - t0) / 1000,
+      uidlDigest,
+      uidlFirst,
       ...(opts.verify && { digest: combineDigests(hashes) }),
     };
   } finally {

@@ -21,14 +21,26 @@ export interface PopgateProcess {
   stop(): Promise<void>;
 }
 
+/** The tenant popgate serves: a Maildir (gateway-managed user) or an IMAP server (passthrough auth). */
+export type PopgateBackend =
+  | { readonly adapter: 'maildir'; /** Path template of the Maildirs, with {user}. */ readonly mailPath: string; readonly user: string; readonly password: string }
+  | {
+      readonly adapter: 'imap';
+      readonly host: string;
+      readonly port: number;
+      readonly uidlFormat?: 'auto' | 'uid' | 'dovecot';
+      readonly deleteMode?: 'expunge' | 'flag' | 'keep';
+    };
+
+export type PopgateLogLevel = 'warn' | 'info' | 'debug' | 'error' | 'trace';
+
 export interface PopgateOptions {
   /** Folder for the config, users file and log. */
   readonly dir: string;
-  /** Path template of the Maildirs, with {user}. */
-  readonly mailPath: string;
-  readonly user: string;
-  readonly password: string;
-  readonly logLevel?: 'warn' | 'info' | 'debug' | 'error';
+  readonly backend: PopgateBackend;
+  readonly logLevel?: PopgateLogLevel;
+  /** Extra node options for the child (e.g. --cpu-prof --cpu-prof-dir DIR). */
+  readonly nodeArgs?: readonly string[];
 }
 
 function tail(path: string, lines: number): string {
@@ -69,14 +81,22 @@ function greeting(port: number): Promise<string | undefined> {
 }
 
 export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess> {
-  const usersFile = join(opts.dir, 'users.yaml');
   const configPath = join(opts.dir, 'popgate.yaml');
   const logPath = join(opts.dir, 'popgate.log');
-  addUser(usersFile, opts.user, opts.password);
+  const b = opts.backend;
+  let tenant: Record<string, unknown>;
+  if (b.adapter === 'maildir') {
+    const usersFile = join(opts.dir, 'users.yaml');
+    addUser(usersFile, b.user, b.password);
+    tenant = { adapter: 'maildir', path: b.mailPath, users: usersFile };
+  } else {
+    // Plain IMAP is allowed for loopback hosts only; the POP3 login is sent on (passthrough).
+    tenant = { adapter: 'imap', host: b.host, port: b.port, tls: 'none', folder: 'INBOX', auth: 'passthrough', uidlFormat: b.uidlFormat ?? 'dovecot', deleteMode: b.deleteMode ?? 'keep' };
+  }
   const [port] = (await freePorts(1)) as [number];
   const config = {
     listeners: [{ host: '127.0.0.1', port, tls: 'none' }],
-    tenants: { bench: { adapter: 'maildir', path: opts.mailPath, users: usersFile } },
+    tenants: { bench: tenant },
     defaultTenant: 'bench',
     allowPlaintextAuth: 'always',
     log: { level: opts.logLevel ?? 'warn' },
@@ -85,7 +105,7 @@ export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess
   const out = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [CLI, 'serve', '--config', configPath], { stdio: ['ignore', out, out] });
+    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'serve', '--config', configPath], { stdio: ['ignore', out, out] });
   } finally {
     closeSync(out);
   }

@@ -15,7 +15,7 @@ async function body(stream: AsyncIterable<Buffer> | undefined): Promise<string |
 }
 
 describe('ReadAhead', () => {
-  it('loads the next messages after a fetch and serves them from memory', async () => {
+  it('loads the next messages after a fetch, serves them from memory, refills in batches', async () => {
     const loaded: string[] = [];
     const ra = new ReadAhead(messages, { messages: 3, maxMessage: 1000, budget: 10_000 }, perId(async (id) => {
       loaded.push(id);
@@ -24,7 +24,9 @@ describe('ReadAhead', () => {
     assert.equal(await ra.take('m0'), undefined, 'the first message is not read ahead');
     assert.deepEqual(loaded, ['m1', 'm2', 'm3']);
     assert.equal(await body(await ra.take('m1')), 'data of m1');
-    assert.deepEqual(loaded, ['m1', 'm2', 'm3', 'm4']);
+    assert.deepEqual(loaded, ['m1', 'm2', 'm3'], 'two of three still ahead: no refill yet');
+    assert.equal(await body(await ra.take('m2')), 'data of m2');
+    assert.deepEqual(loaded, ['m1', 'm2', 'm3', 'm4', 'm5'], 'half empty: refilled in one batch');
   });
 
   it('never holds more than the budget and frees entries a client skipped', async () => {
