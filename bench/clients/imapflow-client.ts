@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
 import type { SessionResult } from './raw-client.js';
+import { parseClientArgs } from '../lib/client-args.js';
 
 export interface ImapSessionOptions {
   readonly host: string;
@@ -124,46 +125,28 @@ interface CliOptions extends ImapSessionOptions {
 }
 
 function parseArgs(argv: readonly string[]): CliOptions {
-  const positional: string[] = [];
-  const flags = new Map<string, string>();
-  const booleans = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--verify' || a === '--json' || a === '--prime' || a === '--handshake') booleans.add(a);
-    else if (a.startsWith('--')) {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      flags.set(a, v);
-    } else positional.push(a);
-  }
-  const [host, port, user, password] = positional;
-  if (host === undefined || port === undefined || user === undefined || password === undefined || positional.length > 4) {
-    throw new Error('usage: imapflow-client HOST PORT USER PASSWORD [--folder F] [--runs N] [--warmup N] [--max 0] [--verify] [--json] [--timeout S] [--prime]');
-  }
-  for (const k of flags.keys()) if (!['--folder', '--runs', '--warmup', '--max', '--timeout'].includes(k)) throw new Error(`unknown option ${k}`);
-  const int = (name: string, def: number): number => {
-    const v = flags.get(name);
-    if (v === undefined) return def;
-    if (!/^\d+$/.test(v)) throw new Error(`${name} must be a whole number`);
-    return Number(v);
-  };
-  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65_535) throw new Error(`bad port ${port}`);
-  const max = flags.has('--max') ? int('--max', 0) : undefined;
+  const a = parseClientArgs(
+    argv,
+    'usage: imapflow-client HOST PORT USER PASSWORD [--folder F] [--runs N] [--warmup N] [--max 0] [--verify] [--json] [--timeout S] [--prime] [--handshake]',
+    ['folder', 'runs', 'warmup', 'max', 'timeout'],
+    ['verify', 'json', 'prime', 'handshake'],
+  );
+  const max = a.optionalInt('max');
   if (max !== undefined && max !== 0) throw new Error('--max: only 0 (sizes only) is supported; without it every message is fetched');
   return {
-    host,
-    port: Number(port),
-    user,
-    password,
-    folder: flags.get('--folder') ?? 'INBOX',
+    host: a.host,
+    port: a.port,
+    user: a.user,
+    password: a.password,
+    folder: a.text('folder') ?? 'INBOX',
     ...(max !== undefined && { max }),
-    verify: booleans.has('--verify'),
-    timeoutMs: int('--timeout', 120) * 1000,
-    runs: int('--runs', 3),
-    warmup: int('--warmup', 1),
-    json: booleans.has('--json'),
-    prime: booleans.has('--prime'),
-    handshake: booleans.has('--handshake'),
+    verify: a.flags.has('verify'),
+    timeoutMs: a.int('timeout', 120) * 1000,
+    runs: a.int('runs', 3),
+    warmup: a.int('warmup', 1),
+    json: a.flags.has('json'),
+    prime: a.flags.has('prime'),
+    handshake: a.flags.has('handshake'),
   };
 }
 

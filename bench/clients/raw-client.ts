@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { parseClientArgs } from '../lib/client-args.js';
 
 export interface SessionOptions {
   readonly host: string;
@@ -330,43 +331,25 @@ interface CliOptions extends SessionOptions {
 }
 
 function parseArgs(argv: readonly string[]): CliOptions {
-  const positional: string[] = [];
-  const flags = new Map<string, string>();
-  const booleans = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--verify' || a === '--json') booleans.add(a);
-    else if (a.startsWith('--')) {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      flags.set(a, v);
-    } else positional.push(a);
-  }
-  const [host, port, user, password] = positional;
-  if (host === undefined || port === undefined || user === undefined || password === undefined || positional.length > 4) {
-    throw new Error('usage: raw-client HOST PORT USER PASSWORD [--pipeline W] [--runs N] [--warmup N] [--max N] [--verify] [--json] [--timeout S]');
-  }
-  const int = (name: string, def: number): number => {
-    const v = flags.get(name);
-    if (v === undefined) return def;
-    if (!/^\d+$/.test(v)) throw new Error(`${name} must be a whole number`);
-    return Number(v);
-  };
-  for (const k of flags.keys()) if (!['--pipeline', '--runs', '--warmup', '--max', '--timeout'].includes(k)) throw new Error(`unknown option ${k}`);
-  const max = flags.has('--max') ? int('--max', 0) : undefined;
-  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65_535) throw new Error(`bad port ${port}`);
+  const a = parseClientArgs(
+    argv,
+    'usage: raw-client HOST PORT USER PASSWORD [--pipeline W] [--runs N] [--warmup N] [--max N] [--verify] [--json] [--timeout S]',
+    ['pipeline', 'runs', 'warmup', 'max', 'timeout'],
+    ['verify', 'json'],
+  );
+  const max = a.optionalInt('max');
   return {
-    host,
-    port: Number(port),
-    user,
-    password,
-    pipeline: int('--pipeline', 1),
+    host: a.host,
+    port: a.port,
+    user: a.user,
+    password: a.password,
+    pipeline: a.int('pipeline', 1),
     ...(max !== undefined && { max }),
-    verify: booleans.has('--verify'),
-    timeoutMs: int('--timeout', 120) * 1000,
-    runs: int('--runs', 3),
-    warmup: int('--warmup', 1),
-    json: booleans.has('--json'),
+    verify: a.flags.has('verify'),
+    timeoutMs: a.int('timeout', 120) * 1000,
+    runs: a.int('runs', 3),
+    warmup: a.int('warmup', 1),
+    json: a.flags.has('json'),
   };
 }
 
