@@ -78,12 +78,15 @@ export class Tenants {
     return [...this.byName.values()];
   }
 
-  /** `user@domain` goes to the tenant listing the domain; anything else to the default tenant. */
+  /**
+   * `user@domain` goes to the tenant listing the domain (the backend sees `user`, or the whole
+   * login with `userName: full`); anything else goes, whole, to the default tenant.
+   */
   route(login: string): Route | undefined {
     const at = login.lastIndexOf('@');
     if (at > 0 && at < login.length - 1) {
       const tenant = this.byDomain.get(login.slice(at + 1).toLowerCase());
-      if (tenant !== undefined) return { tenant, user: login.slice(0, at) };
+      if (tenant !== undefined) return { tenant, user: tenant.config.userName === 'full' ? login : login.slice(0, at) };
     }
     return this.fallback === undefined ? undefined : { tenant: this.fallback, user: login };
   }

@@ -21,6 +21,8 @@ const maildirTenantSchema = z.strictObject({
   trash: z.string().regex(/^\.[^/\\]+$/, 'must be a Maildir++ folder name such as .Trash').optional(),
   /** Extra domains whose logins route here (`user@domain`). */
   domains: z.array(z.string().min(1)).default([]),
+  /** What the backend sees of a `user@domain` login routed here by its domain: `local` or `full`. */
+  userName: z.enum(['local', 'full']).default('local'),
 });
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i;
@@ -63,6 +65,8 @@ const imapTenantSchema = z
     /** A backend command that stays silent this long fails the session with [SYS/TEMP]. */
     commandTimeoutMs: z.number().int().min(100).default(60_000),
     domains: z.array(z.string().min(1)).default([]),
+    /** What IMAP sees of a `user@domain` login routed here by its domain: `local` or `full`. */
+    userName: z.enum(['local', 'full']).default('local'),
   })
   .superRefine((t, ctx) => {
     if (t.auth === 'mapped' && t.users === undefined) {
