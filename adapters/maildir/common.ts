@@ -1,0 +1,35 @@
+/** What the Maildir store and its per-session drop share: folder layout, file locations, errors. */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { StoreError } from '../../src/errors.js';
+
+export interface MaildirStoreOptions {
+  /** Path template with `{user}`. */
+  readonly path: string;
+  /** Maildir++ folder that receives deleted mail instead of unlink, e.g. `.Trash`. */
+  readonly trash?: string;
+  readonly logger: Logger;
+}
+
+export const SUBDIRS = ['new', 'cur'] as const;
+
+/** Where a message file is now (another client may rename it: flags, new/ -> cur/). */
+export interface Located {
+  readonly sub: (typeof SUBDIRS)[number];
+  readonly file: string;
+}
+
+export async function ensureMaildir(root: string): Promise<void> {
+  try {
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(root, sub), { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw storeErrorFromFs(err, 'creating the Maildir');
+  }
+}
+
+export function storeErrorFromFs(err: unknown, doing: string): StoreError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+  const temporary = code === 'EMFILE' || code === 'ENFILE' || code === 'EAGAIN' || code === 'EIO' || code === 'ENOSPC';
+  return new StoreError(temporary ? 'TEMPORARY' : 'PERMANENT', `maildir: ${doing}: ${code}`, { cause: err });
+}

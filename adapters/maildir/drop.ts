@@ -1,0 +1,121 @@
+/** One POP3 session's view of a Maildir: streaming, read-ahead, and the UPDATE state. */
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { LRUCache } from 'lru-cache';
+import { StoreError } from '../../src/errors.js';
+import {
+  MESSAGE_READ_CHUNK,
+  READ_AHEAD_BUDGET,
+  READ_AHEAD_MAX_MESSAGE,
+  READ_AHEAD_MESSAGES,
+  SIZE_RESOLVE_CONCURRENCY,
+} from '../../src/limits.js';
+import type { CommitResult, Maildrop, MessageInfo } from '../contract.js';
+import { mapLimit } from '../shared/map-limit.js';
+import { ReadAhead } from '../shared/read-ahead.js';
+import { ensureMaildir, storeErrorFromFs, SUBDIRS, type Located, type MaildirStoreOptions } from './common.js';
+import { parseMaildirName } from './names.js';
+import { readSmallFile } from './read-small-file.js';
+
+export class MaildirDrop implements Maildrop {
+  private readonly readAhead: ReadAhead;
+  private readonly sizes: ReadonlyMap<string, number | null>;
+
+  constructor(
+    private readonly root: string,
+    readonly messages: readonly MessageInfo[],
+    private readonly located: Map<string, Located>,
+    private readonly options: MaildirStoreOptions,
+    private readonly caches: { readonly sizeCache: LRUCache<string, number>; readonly forgetListing: () => void },
+  ) {
+    const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
+    this.sizes = new Map(messages.map((m) => [m.id, m.size]));
+    const sizeOf = this.sizes;
+    const loadOne = async (id: string): Promise<Buffer | null> => {
+      const loc = this.located.get(id);
+      // The CRLF size bounds the file size (LF files are smaller on disk).
+      return loc === undefined ? null : readSmallFile(join(this.root, loc.sub, loc.file), sizeOf.get(id) ?? 0);
+    };
+    this.readAhead = new ReadAhead(messages, limits, (ids) => new Map(ids.map((id) => [id, loadOne(id)])));
+  }
+
+  async fetch(id: string, signal: AbortSignal): Promise<Readable> {
+    const early = await this.readAhead.take(id);
+    if (early !== undefined) return early;
+    const handle = await this.openMessage(id);
+    return handle.createReadStream({ highWaterMark: MESSAGE_READ_CHUNK, signal });
+  }
+
+  retrieved(id: string, size: number): void {
+    const listed = this.sizes.get(id);
+    if (listed === size) return;
+    this.options.logger.warn({ id, listed, streamed: size }, 'maildir: listed size was wrong; cached the streamed size');
+    this.caches.sizeCache.set(join(this.root, id), size);
+    this.caches.forgetListing();
+  }
+
+  async commit(change: { readonly deleted: readonly string[] }): Promise<CommitResult> {
+    const trashCur = this.options.trash === undefined ? undefined : join(this.root, this.options.trash, 'cur');
+    if (trashCur !== undefined) await ensureMaildir(join(this.root, this.options.trash as string));
+    const failed: { id: string; reason: string }[] = [];
+    let removed = 0;
+    await mapLimit(change.deleted, SIZE_RESOLVE_CONCURRENCY, async (id) => {
+      try {
+        // A message that had already vanished counts as removed: nothing of it is left.
+        await this.removeOne(id, trashCur);
+        removed++;
+      } catch (err) {
+        failed.push({ id, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
+      }
+    });
+    return { removed, failed };
+  }
+
+  async close(): Promise<void> {
+    this.readAhead.clear();
+  }
+
+  /** Unlinks (or moves to trash) one message; a message that is already gone is fine. */
+  private async removeOne(id: string, trashCur: string | undefined): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const loc = attempt === 0 ? this.located.get(id) : await this.relocate(id);
+      if (loc === undefined) return;
+      const path = join(this.root, loc.sub, loc.file);
+      try {
+        if (trashCur === undefined) await unlink(path);
+        else await rename(path, join(trashCur, loc.file));
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+  }
+
+  private async openMessage(id: string) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const loc = attempt === 0 ? this.located.get(id) : await this.relocate(id);
+      if (loc === undefined) break;
+      try {
+        return await open(join(this.root, loc.sub, loc.file), 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeErrorFromFs(err, 'opening a message');
+      }
+    }
+    throw new StoreError('NOT_FOUND', 'message file is gone');
+  }
+
+  /** Another client may have moved the file from new/ to cur/ or changed its flags. */
+  private async relocate(id: string): Promise<Located | undefined> {
+    for (const sub of SUBDIRS) {
+      const files = await readdir(join(this.root, sub)).catch(() => [] as string[]);
+      const file = files.find((f) => parseMaildirName(f).base === id);
+      if (file !== undefined) {
+        const loc = { sub, file };
+        this.located.set(id, loc);
+        return loc;
+      }
+    }
+    return undefined;
+  }
+}
