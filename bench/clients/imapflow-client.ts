@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
-import type { SessionResult } from './raw-client.js';
+import { combineDigests, type SessionResult } from './raw-client.js';
 import { parseClientArgs } from '../lib/client-args.js';
 
 export interface ImapSessionOptions {
@@ -103,7 +103,7 @@ export async function runImapSession(opts: ImapSessionOptions): Promise<ImapSess
       retrS: (t4 - t3) / 1000,
       totalS: (t5 - t0) / 1000,
       clientCpuS: (cpu.user + cpu.system) / 1e6,
-      ...(opts.verify && { digest: createHash('sha256').update([...hashes].sort().join('\n')).digest('hex') }),
+      ...(opts.verify && { digest: combineDigests(hashes) }),
     };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
