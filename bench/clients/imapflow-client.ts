@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
-import { combineDigests, type SessionResult } from './raw-client.js';
+import { combineDigests, phaseTimes, type SessionResult } from './raw-client.js';
 import { parseClientArgs } from '../lib/client-args.js';
 
 export interface ImapSessionOptions {
@@ -97,11 +97,7 @@ export async function runImapSession(opts: ImapSessionOptions): Promise<ImapSess
       bytes,
       count,
       statSize,
-      loginMs: t1 - t0,
-      statMs: t2 - t1,
-      uidlMs: t3 - t2,
-      retrS: (t4 - t3) / 1000,
-      totalS: (t5 - t0) / 1000,
+      ...phaseTimes(t0, t1, t2, t3, t4, t5),
       clientCpuS: (cpu.user + cpu.system) / 1e6,
       ...(opts.verify && { digest: combineDigests(hashes) }),
     };

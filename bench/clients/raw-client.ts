@@ -238,6 +238,11 @@ function countLines(body: Buffer): number {
   return n;
 }
 
+/** Phase durations of a session from its six marks: connect, logged in, STAT, UIDL, RETRs done, QUIT done. */
+export function phaseTimes(t0: number, t1: number, t2: number, t3: number, t4: number, t5: number) {
+  return { loginMs: t1 - t0, statMs: t2 - t1, uidlMs: t3 - t2, retrS: (t4 - t3) / 1000, totalS: (t5 - t0) / 1000 };
+}
+
 export function combineDigests(hex: string[]): string {
   return createHash('sha256').update([...hex].sort().join('\n')).digest('hex');
 }
@@ -308,11 +313,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       bytes,
       count,
       statSize,
-      loginMs: t1 - t0,
-      statMs: t2 - t1,
-      uidlMs: t3 - t2,
-      retrS: (t4 - t3) / 1000,
-      totalS: (t5 - t0) / 1000,
+      ...phaseTimes(t0, t1, t2, t3, t4, t5),
       uidlDigest,
       uidlFirst,
       ...(opts.verify && { digest: combineDigests(hashes) }),
