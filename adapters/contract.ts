@@ -30,6 +30,10 @@ export interface MessageInfo {
 export interface BackendLogin {
   /** The user name the backend sees (routing may have stripped or rewritten the login name). */
   readonly user: string;
+  /** The login's local part as routed (`john` of `john@example.com`), for adapter path templates. */
+  readonly local?: string;
+  /** The domain that routed the login (lower-case A-label), when it had one. */
+  readonly domain?: string;
   /** Present only for backends that verify the password themselves (IMAP passthrough). */
   readonly password?: string;
   /** Present only for OAuth logins passed through to the backend. */
@@ -41,6 +45,11 @@ export interface SessionContext {
   readonly sessionId: string;
   readonly remoteAddress: string;
   readonly tenant: string;
+  /**
+   * Gmail-style "recent mode" (`recent:` login prefix): list only messages received at or after
+   * this time, whatever earlier sessions did. Adapters filter by delivery/arrival time.
+   */
+  readonly listSince?: Date;
   /** Aborted when the client goes away or the server shuts down. */
   readonly signal: AbortSignal;
 }

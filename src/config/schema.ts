@@ -11,6 +11,14 @@ export const listenerSchema = z.strictObject({
   legacyTls: z.boolean().default(false),
 });
 
+/** Settings every tenant has, whatever its adapter: how logins route to it. */
+export const tenantCommonFields = {
+  /** Domains whose logins route here (`user@domain`). */
+  domains: z.array(z.string().min(1)).default([]),
+  /** What the backend sees of a `user@domain` login routed here by its domain: `local` or `full`. */
+  userName: z.enum(['local', 'full']).default('local'),
+};
+
 const maildirTenantSchema = z.strictObject({
   adapter: z.literal('maildir'),
   /** Path template of each user's Maildir; `{user}` is the backend user name. */
@@ -19,10 +27,7 @@ const maildirTenantSchema = z.strictObject({
   users: z.string().min(1),
   /** Move deleted mail to this Maildir++ folder (e.g. `.Trash`) instead of unlinking it. */
   trash: z.string().regex(/^\.[^/\\]+$/, 'must be a Maildir++ folder name such as .Trash').optional(),
-  /** Extra domains whose logins route here (`user@domain`). */
-  domains: z.array(z.string().min(1)).default([]),
-  /** What the backend sees of a `user@domain` login routed here by its domain: `local` or `full`. */
-  userName: z.enum(['local', 'full']).default('local'),
+  ...tenantCommonFields,
 });
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i;
@@ -64,9 +69,7 @@ const imapTenantSchema = z
     connectTimeoutMs: z.number().int().min(100).default(10_000),
     /** A backend command that stays silent this long fails the session with [SYS/TEMP]. */
     commandTimeoutMs: z.number().int().min(100).default(60_000),
-    domains: z.array(z.string().min(1)).default([]),
-    /** What IMAP sees of a `user@domain` login routed here by its domain: `local` or `full`. */
-    userName: z.enum(['local', 'full']).default('local'),
+    ...tenantCommonFields,
   })
   .superRefine((t, ctx) => {
     if (t.auth === 'mapped' && t.users === undefined) {
