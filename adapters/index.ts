@@ -14,7 +14,7 @@ export interface AdapterDeps {
 export function createStore(tenant: TenantConfig, deps: AdapterDeps): MailStore {
   switch (tenant.adapter) {
     case 'maildir':
-      return new MaildirStore({ path: tenant.path, trash: tenant.trash, logger: deps.logger });
+      return new MaildirStore({ path: tenant.path, deleteMode: tenant.deleteMode, logger: deps.logger });
     case 'imap':
       return new ImapStore(tenant, deps.logger, deps.sessionIdleMs);
   }

@@ -6,7 +6,7 @@ import { configPathFrom, loadConfigFile } from './config/loader.js';
 import { demoConfig, demoInstructions, prepareDemo, DEMO_USER } from './demo.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
-import { loadResources, startGateway, stopOnSignals } from './main.js';
+import { loadResources, startGateway, handleSignals } from './main.js';
 import { userCommands } from './user-cli.js';
 
 const EXIT_CONFIG = 2;
@@ -38,9 +38,9 @@ program
   .option('-c, --config <file>', 'config file (default: $POPGATE_CONFIG)')
   .action((opts: { config?: string }) =>
     run(async () => {
-      const config = loadConfigFile(configPathFrom(opts.config));
-      const gateway = await startGateway(config);
-      stopOnSignals(gateway);
+      const path = configPathFrom(opts.config);
+      const gateway = await startGateway(loadConfigFile(path));
+      handleSignals(gateway, () => loadConfigFile(path));
     }),
   );
 
@@ -66,7 +66,7 @@ program
     run(async () => {
       const paths = await prepareDemo(opts.data);
       const gateway = await startGateway(demoConfig({ dataDir: opts.data, port: opts.port }, paths));
-      stopOnSignals(gateway);
+      handleSignals(gateway);
       const port = gateway.listeners[0]?.address.port ?? opts.port;
       process.stderr.write(demoInstructions(port, join(paths.maildirRoot, DEMO_USER)) + '\n');
     }),

@@ -54,6 +54,7 @@ export const Replies = {
   inUse: new Pop3Error('Mailbox is locked by another POP3 session.', 'IN-USE'),
   loginDelay: new Pop3Error('Logged in too recently; try again later.', 'LOGIN-DELAY'),
   temporary: new Pop3Error('Temporary backend failure, try again later.', 'SYS/TEMP'),
+  tenantBusy: new Pop3Error('Too many sessions for this domain; try again later.', 'SYS/TEMP'),
   permanent: new Pop3Error('Mailbox unavailable.', 'SYS/PERM'),
   noSuchMessage: new Pop3Error('There is no such message.'),
   messageDeleted: new Pop3Error('Message is deleted.'),

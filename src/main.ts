@@ -1,9 +1,10 @@
-/** Composition root: config -> logger -> tenants, locks, TLS -> listeners; signals. */
+/** Composition root: config -> logger -> tenants, locks, TLS -> listeners; signals and reload. */
 import type { SecureContext } from 'node:tls';
 import type { Config, ListenerConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { LoginDelayTracker } from './locks/login-delay.js';
-import { InProcessLocks } from './locks/maildrop-locks.js';
+import { InProcessLocks, type MaildropLocks } from './locks/maildrop-locks.js';
+import { TenantSessions } from './locks/tenant-sessions.js';
 import { createLogger, type Logger } from './logger.js';
 import { Pop3Server, type BoundListener } from './pop3/server.js';
 import type { ServerContext } from './pop3/server-context.js';
@@ -14,40 +15,61 @@ export interface Gateway {
   readonly listeners: readonly BoundListener[];
   readonly logger: Logger;
   readonly server: Pop3Server;
+  /** The config new sessions get. */
+  readonly config: Config;
+  /**
+   * New sessions use `config` from now on; running ones finish on the config they started
+   * with. Throws ConfigError (and changes nothing) when the config cannot be loaded.
+   */
+  reload(config: Config): void;
   /** Graceful stop: no new sessions, running ones get the grace period, nothing is deleted. */
   stop(graceMs?: number): Promise<void>;
 }
 
 /**
  * Everything the config names that must exist before serving: TLS files, users files.
- * Throws ConfigError; used by `serve` and by `check`, so both refuse the same configs.
+ * Throws ConfigError; used by `serve`, `check` and reload, so all refuse the same configs.
  */
-export function loadResources(config: Config, logger: Logger): { tls: TlsContexts | undefined; tenants: Tenants } {
+export function loadResources(config: Config, logger: Logger, previous?: Tenants): { tls: TlsContexts | undefined; tenants: Tenants } {
   const tls = config.tls === undefined ? undefined : loadTlsContexts(config.tls);
-  const tenants = new Tenants(config, logger);
+  const tenants = new Tenants(config, logger, previous);
   const problems = tenants.check();
   if (problems.length > 0) throw new ConfigError(problems);
+  tenants.takeOverReused();
   return { tls, tenants };
 }
 
+interface Shared {
+  readonly logger: Logger;
+  readonly locks: MaildropLocks;
+  readonly loginDelay: LoginDelayTracker;
+  readonly tenantSessions: TenantSessions;
+}
+
+function buildContext(config: Config, shared: Shared, previous?: Tenants): ServerContext {
+  const { tls, tenants } = loadResources(config, shared.logger, previous);
+  const sharedSecretsAvailable = (): boolean => tenants.all().some(({ auth }) => auth.kind === 'local' && safe(() => auth.users.hasSecrets()));
+  const contextOf = (contexts: TlsContexts | undefined, listener: ListenerConfig): SecureContext | undefined =>
+    contexts === undefined ? undefined : listener.legacyTls ? contexts.legacy : contexts.modern;
+  return {
+    ...shared,
+    config,
+    tenants,
+    secureContextFor: (listener) => contextOf(tls, listener),
+    secureOptionsFor: (listener) => (tls === undefined ? undefined : listener.legacyTls ? tls.legacyOptions : tls.modernOptions),
+    sniCallback: (listener) => (serverName, done) => done(null, contextOf(tenants.forServerName(serverName)?.tls ?? tls, listener)),
+    sharedSecretsAvailable,
+    apopAvailable: () => config.auth.apop && sharedSecretsAvailable(),
+    retire: () => tenants.shutdown(),
+  };
+}
+
 export async function startGateway(config: Config, logger = createLogger(config.log.level)): Promise<Gateway> {
-  const { tls, tenants } = loadResources(config, logger);
+  const shared: Shared = { logger, locks: new InProcessLocks(), loginDelay: new LoginDelayTracker(), tenantSessions: new TenantSessions() };
+  let ctx = buildContext(config, shared);
   if (config.limits.idleTimeoutSeconds < 600) {
     logger.warn({ idleTimeoutSeconds: config.limits.idleTimeoutSeconds }, 'idle timeout below the RFC 1939 minimum of 10 minutes');
   }
-  const sharedSecretsAvailable = (): boolean => tenants.all().some(({ auth }) => auth.kind === 'local' && safe(() => auth.users.hasSecrets()));
-  const ctx: ServerContext = {
-    config,
-    logger,
-    tenants,
-    locks: new InProcessLocks(),
-    loginDelay: new LoginDelayTracker(config.capabilities.loginDelaySeconds),
-    secureContextFor: (listener: ListenerConfig): SecureContext | undefined =>
-      tls === undefined ? undefined : listener.legacyTls ? tls.legacy : tls.modern,
-    secureOptionsFor: (listener: ListenerConfig) => (tls === undefined ? undefined : listener.legacyTls ? tls.legacyOptions : tls.modernOptions),
-    sharedSecretsAvailable,
-    apopAvailable: () => config.auth.apop && sharedSecretsAvailable(),
-  };
   const server = new Pop3Server(ctx);
   const listeners = await server.listen();
   let stopped: Promise<void> | undefined;
@@ -55,11 +77,24 @@ export async function startGateway(config: Config, logger = createLogger(config.
     listeners,
     logger,
     server,
-    stop: (graceMs = config.limits.shutdownGraceSeconds * 1000) => {
+    get config() {
+      return ctx.config;
+    },
+    reload: (next: Config) => {
+      if (stopped !== undefined) throw new Error('the gateway is stopping');
+      const fresh = buildContext(next, shared, ctx.tenants);
+      if (JSON.stringify(next.listeners) !== JSON.stringify(ctx.config.listeners)) {
+        logger.warn('listeners changed in the config: that needs a restart; the old listeners stay');
+      }
+      ctx = fresh;
+      server.replaceContext(fresh);
+      logger.info({ tenants: fresh.tenants.all().map((t) => t.name) }, 'config reloaded');
+    },
+    stop: (graceMs = ctx.config.limits.shutdownGraceSeconds * 1000) => {
       stopped ??= (async () => {
         logger.info({ graceMs }, 'stopping');
         await server.shutdown(graceMs);
-        await tenants.shutdown();
+        await ctx.retire();
         logger.info('stopped');
       })();
       return stopped;
@@ -75,8 +110,11 @@ function safe(fn: () => boolean): boolean {
   }
 }
 
-/** SIGTERM/SIGINT: graceful stop, then exit. A second signal exits at once. */
-export function stopOnSignals(gateway: Gateway): void {
+/**
+ * SIGTERM/SIGINT: graceful stop, then exit; a second signal exits at once.
+ * SIGHUP: `loadConfig()` again and reload; a config that does not load keeps the old one.
+ */
+export function handleSignals(gateway: Gateway, loadConfig?: () => Config): void {
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) process.exit(1);
@@ -89,4 +127,14 @@ export function stopOnSignals(gateway: Gateway): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  if (loadConfig === undefined) return;
+  process.on('SIGHUP', () => {
+    gateway.logger.info({ signal: 'SIGHUP' }, 'reloading the config');
+    try {
+      gateway.reload(loadConfig());
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.issues : [(err as Error).message];
+      gateway.logger.error({ problems }, 'config reload failed; keeping the running config');
+    }
+  });
 }

@@ -1,10 +1,12 @@
-/** The live tenants: each config entry with its store and users file, and login routing. */
+/** The live tenants: each config entry with its store, users file and certificate, and routing. */
 import { createStore } from '../adapters/index.js';
 import type { MailStore } from '../adapters/contract.js';
 import { UsersFile } from './auth/users-file.js';
 import type { Config, TenantConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
+import { loadTlsContexts, type TlsContexts } from './pop3/tls-contexts.js';
+import { Router, RoutingConfigError, type RouteResult } from './routing/router.js';
 
 /**
  * `local`: the gateway verifies the login against its users file, then opens the mailbox.
@@ -31,12 +33,18 @@ export interface Tenant {
   readonly config: TenantConfig;
   readonly store: MailStore;
   readonly auth: AuthMode;
+  /** The tenant's own certificate, served to SNI names that pick it. */
+  readonly tls: TlsContexts | undefined;
 }
 
 export interface Route {
   readonly tenant: Tenant;
   /** The user name the backend and the users file see. */
   readonly user: string;
+  readonly local: string;
+  readonly domain: string | undefined;
+  /** `recent:` login: list only the tenant's recent window. */
+  readonly recent: boolean;
 }
 
 function createTenantStore(name: string, tc: TenantConfig, logger: Logger, sessionIdleMs: number): MailStore {
@@ -48,47 +56,78 @@ function createTenantStore(name: string, tc: TenantConfig, logger: Logger, sessi
   }
 }
 
+/** Same settings, same store: a reload keeps its connections, caches and users file. */
+function sameSettings(a: TenantConfig, b: TenantConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export class Tenants {
   private readonly byName = new Map<string, Tenant>();
-  private readonly byDomain = new Map<string, Tenant>();
-  private readonly fallback: Tenant | undefined;
+  private readonly router: Router<Tenant>;
+  /** Tenants a newer generation took over: their stores must outlive this one. */
+  private readonly handedOver = new Set<Tenant>();
+  private reusedFrom: { readonly previous: Tenants; readonly tenants: readonly Tenant[] } | undefined;
 
-  constructor(config: Config, logger: Logger) {
+  /** `previous`: the generation being replaced by a reload; unchanged tenants are reused. */
+  constructor(config: Config, logger: Logger, previous?: Tenants) {
+    const idleMs = config.limits.idleTimeoutSeconds * 1000;
+    const serverNames = new Map<string, readonly string[]>();
+    const reused: Tenant[] = [];
     for (const [name, tc] of Object.entries(config.tenants)) {
-      const tenant: Tenant = {
-        name,
-        config: tc,
-        store: createTenantStore(name, tc, logger, config.limits.idleTimeoutSeconds * 1000),
-        auth: authModeOf(tc),
-      };
+      const old = previous?.byName.get(name);
+      const tls = tc.certificate === undefined ? undefined : loadTlsContexts(tc.certificate, `tenants.${name}.certificate`);
+      let tenant: Tenant;
+      if (old !== undefined && sameSettings(old.config, tc)) {
+        tenant = { ...old, tls };
+        reused.push(old);
+      } else {
+        tenant = { name, config: tc, store: createTenantStore(name, tc, logger, idleMs), auth: authModeOf(tc), tls };
+      }
       this.byName.set(name, tenant);
-      for (const d of tc.domains) this.byDomain.set(d.toLowerCase(), tenant);
+      if (tc.certificate !== undefined) serverNames.set(name, tc.certificate.serverNames ?? tls?.dnsNames ?? []);
     }
-    const names = [...this.byName.keys()];
-    const fallbackName = config.defaultTenant ?? (names.length === 1 ? names[0] : undefined);
-    this.fallback = fallbackName === undefined ? undefined : this.byName.get(fallbackName);
+    try {
+      this.router = new Router({ tenants: this.all(), defaultTenant: config.defaultTenant, serverNames });
+    } catch (err) {
+      if (err instanceof RoutingConfigError) throw new ConfigError([...err.problems]);
+      throw err;
+    }
+    this.reusedFrom = previous === undefined ? undefined : { previous, tenants: reused };
+  }
+
+  /** A reload succeeded: the stores this generation reused now belong to it, not to `previous`. */
+  takeOverReused(): void {
+    if (this.reusedFrom === undefined) return;
+    for (const t of this.reusedFrom.tenants) this.reusedFrom.previous.handedOver.add(t);
+    this.reusedFrom = undefined;
   }
 
   /** Some tenant passes OAuth bearer tokens on (so XOAUTH2/OAUTHBEARER can succeed). */
   acceptsTokens(): boolean {
-    return this.all().some((t) => t.auth.kind === 'passthrough' && t.auth.tokens);
+    return this.all().some(acceptsTokens);
   }
 
   all(): Tenant[] {
     return [...this.byName.values()];
   }
 
-  /**
-   * `user@domain` goes to the tenant listing the domain (the backend sees `user`, or the whole
-   * login with `userName: full`); anything else goes, whole, to the default tenant.
-   */
-  route(login: string): Route | undefined {
-    const at = login.lastIndexOf('@');
-    if (at > 0 && at < login.length - 1) {
-      const tenant = this.byDomain.get(login.slice(at + 1).toLowerCase());
-      if (tenant !== undefined) return { tenant, user: tenant.config.userName === 'full' ? login : login.slice(0, at) };
-    }
-    return this.fallback === undefined ? undefined : { tenant: this.fallback, user: login };
+  get(name: string): Tenant | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Undefined for every name that reaches no tenant; the reason is for `popgate route` and logs. */
+  route(login: string, serverName?: string): Route | undefined {
+    const r = this.explain(login, serverName);
+    return r.ok ? { tenant: r.tenant, user: r.user, local: r.local, domain: r.domain, recent: r.recent } : undefined;
+  }
+
+  explain(login: string, serverName?: string): RouteResult<Tenant> {
+    return this.router.route(login, serverName);
+  }
+
+  /** The tenant an SNI name picks (for its certificate, mechanisms and capabilities). */
+  forServerName(serverName: string | undefined): Tenant | undefined {
+    return this.router.tenantForServerName(serverName);
   }
 
   /** Checks every users file now, so a broken one is a start-up error, not a login failure. */
@@ -104,7 +143,13 @@ export class Tenants {
     return problems;
   }
 
+  /** Releases the stores this generation still owns (not those a reload took over). */
   async shutdown(): Promise<void> {
-    await Promise.all(this.all().map((t) => t.store.shutdown?.()));
+    const owned = this.all().filter((t) => ![...this.handedOver].some((h) => h.store === t.store));
+    await Promise.all(owned.map((t) => t.store.shutdown?.()));
   }
+}
+
+export function acceptsTokens(t: Tenant): boolean {
+  return t.auth.kind === 'passthrough' && t.auth.tokens;
 }

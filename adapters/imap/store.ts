@@ -1,10 +1,11 @@
 /** IMAP backend: one imapflow connection per POP3 session, opened at login, closed at the end. */
+import type { ImapFlow } from 'imapflow';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { ImapTenantConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { SIZE_CACHE_ENTRIES, SNAPSHOT_CACHE_MESSAGES } from '../../src/limits.js';
-import type { BackendLogin, MailStore, Maildrop, SessionContext } from '../contract.js';
+import type { BackendLogin, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
 import { classifyImapError, connectImap, readCa, withTimeout } from './connect.js';
 import { ImapDrop } from './drop.js';
 import { SnapshotCache, type Describe } from './snapshot-cache.js';
@@ -53,9 +54,11 @@ export class ImapStore implements MailStore {
         uidl: imapUidl(this.cfg.uidlFormat, uidValidity, uid, emailId),
         size: this.sizeCache.get(this.sizeKey(mailboxKey, uidValidity, uid)) ?? size ?? null,
       });
-      const { messages, source } = await withTimeout(client, timeout, 'taking the snapshot', () =>
+      const snapshot = await withTimeout(client, timeout, 'taking the snapshot', () =>
         this.snapshots.snapshot(client, mailboxKey, { ...mailbox, uidValidity }, describe),
       );
+      const { source } = snapshot;
+      const messages = ctx.listSince === undefined ? snapshot.messages : await withTimeout(client, timeout, 'searching recent mail', () => arrivedSince(client, snapshot.messages, ctx.listSince as Date));
       ctx.signal.throwIfAborted();
       this.logger.debug(
         { session: ctx.sessionId, op: 'open', connectMs: connectedMs, ms: Date.now() - started, messages: messages.length, source },
@@ -81,4 +84,11 @@ export class ImapStore implements MailStore {
   private sizeKey(mailboxKey: string, uidValidity: bigint, uid: number): string {
     return `${mailboxKey}/${uidValidity}/${uid}`;
   }
+}
+
+/** Recent mode: the messages whose INTERNALDATE is on or after the day of `since` (IMAP SEARCH SINCE is by day). */
+async function arrivedSince(client: ImapFlow, messages: readonly MessageInfo[], since: Date): Promise<MessageInfo[]> {
+  const uids = await client.search({ since }, { uid: true });
+  const recent = new Set((uids === false || uids === undefined ? [] : uids).map(String));
+  return messages.filter((m) => recent.has(m.id));
 }

@@ -7,8 +7,8 @@ import { StoreError } from '../../src/errors.js';
 export interface MaildirStoreOptions {
   /** Path template with `{user}`. */
   readonly path: string;
-  /** Maildir++ folder that receives deleted mail instead of unlink, e.g. `.Trash`. */
-  readonly trash?: string;
+  /** At QUIT: `expunge` unlinks, `keep` leaves everything, `move:.Trash` renames into that Maildir++ folder. */
+  readonly deleteMode: string;
   readonly logger: Logger;
 }
 

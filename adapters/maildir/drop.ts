@@ -56,8 +56,11 @@ export class MaildirDrop implements Maildrop {
   }
 
   async commit(change: { readonly deleted: readonly string[] }): Promise<CommitResult> {
-    const trashCur = this.options.trash === undefined ? undefined : join(this.root, this.options.trash, 'cur');
-    if (trashCur !== undefined) await ensureMaildir(join(this.root, this.options.trash as string));
+    const mode = this.options.deleteMode;
+    if (mode === 'keep') return { removed: 0, failed: [] };
+    const trash = mode.startsWith('move:') ? mode.slice('move:'.length) : undefined;
+    const trashCur = trash === undefined ? undefined : join(this.root, trash, 'cur');
+    if (trash !== undefined) await ensureMaildir(join(this.root, trash));
     const failed: { id: string; reason: string }[] = [];
     let removed = 0;
     await mapLimit(change.deleted, SIZE_RESOLVE_CONCURRENCY, async (id) => {

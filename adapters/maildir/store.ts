@@ -61,7 +61,8 @@ export class MaildirStore implements MailStore {
     if (listing !== cached && stamp !== undefined && Date.now() - stampTimeMs(stamp) > LISTING_SETTLE_MS) {
       this.listings.set(root, { ...listing, stamp });
     }
-    return new MaildirDrop(root, listing.messages, new Map(listing.located), this.options, {
+    const messages = ctx.listSince === undefined ? listing.messages : deliveredSince(listing.messages, ctx.listSince);
+    return new MaildirDrop(root, messages, new Map(listing.located), this.options, {
       sizeCache: this.sizeCache,
       forgetListing: () => this.listings.delete(root),
     });
@@ -118,6 +119,12 @@ export class MaildirStore implements MailStore {
     }));
     return { messages, located };
   }
+}
+
+/** Recent mode: the delivery time is the leading "seconds." part of each Maildir name. */
+function deliveredSince(messages: readonly MessageInfo[], since: Date): MessageInfo[] {
+  const seconds = Math.floor(since.getTime() / 1000);
+  return messages.filter((m) => parseMaildirName(m.id).time >= seconds);
 }
 
 function stampTimeMs(stamp: string): number {

@@ -11,12 +11,34 @@ export const listenerSchema = z.strictObject({
   legacyTls: z.boolean().default(false),
 });
 
-/** Settings every tenant has, whatever its adapter: how logins route to it. */
+const saslMechanism = z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'OAUTHBEARER']);
+const expire = z.union([z.literal('never'), z.number().int().min(0)]);
+const tlsFiles = { cert: z.string().min(1), key: z.string().min(1) };
+
+/** Settings every tenant has, whatever its adapter: how logins route to it, and its own limits. */
 export const tenantCommonFields = {
-  /** Domains whose logins route here (`user@domain`). */
+  /** Domains whose logins route here: `example.com`, `*.example.com`, IDNs in either form. */
   domains: z.array(z.string().min(1)).default([]),
-  /** What the backend sees of a `user@domain` login routed here by its domain: `local` or `full`. */
-  userName: z.enum(['local', 'full']).default('local'),
+  /** Which separators split `local<sep>domain` for this tenant's domains (`+` is off by default). */
+  separators: z.array(z.enum(['@', '%', '+'])).min(1).default(['@']),
+  /** What the backend sees: `local`, `full` (`local@domain`) or a template with {local} {domain} {login}. */
+  userName: z.string().min(1).default('local'),
+  /** SASL mechanisms allowed for this tenant's users (default: the global `auth.mechanisms`). */
+  mechanisms: z.array(saslMechanism).optional(),
+  /** Concurrent logged-in sessions for this tenant. */
+  maxConnections: z.number().int().min(1).optional(),
+  /** LOGIN-DELAY for this tenant's maildrops (default: the global `capabilities.loginDelaySeconds`). */
+  loginDelaySeconds: z.number().int().min(0).optional(),
+  /** EXPIRE shown to this tenant's users (default: the global `capabilities.expire`). */
+  expire: expire.optional(),
+  /**
+   * The certificate implicit-TLS and STLS clients get when their SNI names this tenant;
+   * `serverNames` default to the certificate's DNS names. An SNI name also picks the tenant for
+   * logins without a host part.
+   */
+  certificate: z.strictObject({ ...tlsFiles, serverNames: z.array(z.string().min(1)).optional() }).optional(),
+  /** Gmail-style `recent:user` logins: list the last `days` of mail whatever was downloaded before. */
+  recent: z.strictObject({ enabled: z.boolean().default(false), days: z.number().int().min(1).max(3650).default(30) }).default({ enabled: false, days: 30 }),
 };
 
 const maildirTenantSchema = z.strictObject({
@@ -25,8 +47,10 @@ const maildirTenantSchema = z.strictObject({
   path: z.string().min(1).refine((p) => p.includes('{user}'), 'must contain {user}'),
   /** Users file (gateway-managed accounts). */
   users: z.string().min(1),
-  /** Move deleted mail to this Maildir++ folder (e.g. `.Trash`) instead of unlinking it. */
-  trash: z.string().regex(/^\.[^/\\]+$/, 'must be a Maildir++ folder name such as .Trash').optional(),
+  /** At QUIT: unlink, keep everything, or move to a Maildir++ folder (`move:.Trash`). */
+  deleteMode: z
+    .union([z.enum(['expunge', 'keep']), z.string().regex(/^move:\.[^/\\]+$/, 'must be expunge, keep or move:.<Maildir++ folder>, e.g. move:.Trash')])
+    .default('expunge'),
   ...tenantCommonFields,
 });
 
@@ -80,6 +104,7 @@ const imapTenantSchema = z
     }
   });
 
+
 export const tenantSchema = z.discriminatedUnion('adapter', [maildirTenantSchema, imapTenantSchema]);
 
 export const limitsSchema = z.strictObject({
@@ -98,7 +123,7 @@ export const capabilitiesSchema = z.strictObject({
   /** CAPA LOGIN-DELAY: minimum seconds between logins to one maildrop; enforced. 0 = off. */
   loginDelaySeconds: z.number().int().min(0).default(0),
   /** CAPA EXPIRE: the retention policy the operator's backend applies (days or `never`). */
-  expire: z.union([z.literal('never'), z.number().int().min(0)]).optional(),
+  expire: expire.optional(),
 });
 
 export const authSchema = z.strictObject({
@@ -107,7 +132,7 @@ export const authSchema = z.strictObject({
    * policy, CRAM-MD5 when a user has a shared secret, XOAUTH2/OAUTHBEARER when a tenant passes
    * bearer tokens on to its backend.
    */
-  mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'OAUTHBEARER'])).default(['PLAIN', 'LOGIN', 'XOAUTH2', 'OAUTHBEARER']),
+  mechanisms: z.array(saslMechanism).default(['PLAIN', 'LOGIN', 'XOAUTH2', 'OAUTHBEARER']),
   /** APOP needs a stored shared secret per user; see README "Shared secrets". */
   apop: z.boolean().default(false),
 });
@@ -115,7 +140,8 @@ export const authSchema = z.strictObject({
 export const configSchema = z
   .strictObject({
     listeners: z.array(listenerSchema).min(1),
-    tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+    /** The default certificate (TLS listeners need it); tenants may add their own, chosen by SNI. */
+    tls: z.strictObject(tlsFiles).optional(),
     tenants: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'tenant names use A-Z a-z 0-9 _ . -'), tenantSchema)
       .refine((t) => Object.keys(t).length > 0, 'at least one tenant is required'),
     defaultTenant: z.string().optional(),

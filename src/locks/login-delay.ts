@@ -2,21 +2,18 @@
 import { LRUCache } from 'lru-cache';
 
 export class LoginDelayTracker {
-  private readonly last: LRUCache<string, number>;
-
-  constructor(private readonly delaySeconds: number) {
-    this.last = new LRUCache({ max: 100_000, ttl: Math.max(1, delaySeconds) * 1000 });
-  }
+  /** Each entry lives as long as its own tenant's delay (tenants may differ). */
+  private readonly last = new LRUCache<string, number>({ max: 100_000, ttl: 1000 });
 
   /** True when the maildrop may log in now. */
-  allows(key: string, now = Date.now()): boolean {
-    if (this.delaySeconds <= 0) return true;
+  allows(key: string, delaySeconds: number, now = Date.now()): boolean {
+    if (delaySeconds <= 0) return true;
     const previous = this.last.get(key);
-    return previous === undefined || now - previous >= this.delaySeconds * 1000;
+    return previous === undefined || now - previous >= delaySeconds * 1000;
   }
 
   /** Records a successful login (failed ones do not start the delay). */
-  record(key: string, now = Date.now()): void {
-    if (this.delaySeconds > 0) this.last.set(key, now);
+  record(key: string, delaySeconds: number, now = Date.now()): void {
+    if (delaySeconds > 0) this.last.set(key, now, { ttl: delaySeconds * 1000 });
   }
 }

@@ -1,6 +1,8 @@
 /** Which login methods may be used on a connection, from the config and the connection's TLS state. */
 import { isIP } from 'node:net';
+import { acceptsTokens } from '../tenants.js';
 import type { Connection } from './connection.js';
+import { mechanismsOf, mechanismsOfAny } from './tenant-policy.js';
 
 export function isLoopback(address: string): boolean {
   const a = address.startsWith('::ffff:') ? address.slice(7) : address;
@@ -21,9 +23,14 @@ export function plaintextAllowed(conn: Connection): boolean {
   }
 }
 
-/** SASL mechanisms that can succeed on this connection, in the order offered. */
+/**
+ * SASL mechanisms that can succeed on this connection, in the order offered: those of the
+ * tenant the SNI name picked, else those any tenant allows (login checks the routed tenant's).
+ */
 export function saslMechanisms(conn: Connection): string[] {
-  const configured = conn.ctx.config.auth.mechanisms;
+  const { config, tenants } = conn.ctx;
+  const tenant = tenants.forServerName(conn.serverName);
+  const configured = tenant === undefined ? mechanismsOfAny(config, tenants.all()) : mechanismsOf(config, tenant);
   const plain = plaintextAllowed(conn);
   return configured.filter((m) => {
     switch (m) {
@@ -32,7 +39,7 @@ export function saslMechanisms(conn: Connection): string[] {
       case 'XOAUTH2':
       case 'OAUTHBEARER':
         // A bearer token is as good as a password to whoever reads it: same transport rule.
-        return plain && conn.ctx.tenants.acceptsTokens();
+        return plain && (tenant === undefined ? tenants.acceptsTokens() : acceptsTokens(tenant));
       default:
         return plain;
     }

@@ -16,6 +16,7 @@ import { DotStuffer } from './dot-stuffer.js';
 import { LineReader, type ReadResult } from './line-reader.js';
 import { formatErr } from './replies.js';
 import type { ServerContext } from './server-context.js';
+import type { Tenant } from '../tenants.js';
 import type { Transaction } from './transaction.js';
 import { TopFilter } from './top-filter.js';
 
@@ -38,8 +39,10 @@ export class Connection {
   /** The greeting's APOP timestamp, when APOP can succeed on this connection. */
   readonly apopTimestamp: string | undefined;
   transaction: Transaction | undefined;
-  /** Login name and tenant once authenticated (for logs). */
+  /** Login name once authenticated (for logs). */
   user: string | undefined;
+  /** The tenant the session logged in to (its capability values apply from then on). */
+  tenant: Tenant | undefined;
   private socket: Socket;
   private tlsActive: boolean;
   private readonly reader = new LineReader();
@@ -65,6 +68,14 @@ export class Connection {
 
   get isTls(): boolean {
     return this.tlsActive;
+  }
+
+  /** The TLS SNI name the client asked for, if any (implicit TLS or STLS). */
+  get serverName(): string | undefined {
+    const socket = this.socket;
+    if (!(socket instanceof TLSSocket)) return undefined;
+    const name = (socket as TLSSocket & { servername?: string | false | null }).servername;
+    return typeof name === 'string' && name !== '' ? name : undefined;
   }
 
   get signal(): AbortSignal {
@@ -205,9 +216,10 @@ export class Connection {
     this.send(formatErr(err));
   }
 
-  enterTransaction(tx: Transaction, login: string): void {
+  enterTransaction(tx: Transaction, login: string, tenant: Tenant): void {
     this.transaction = tx;
     this.user = login;
+    this.tenant = tenant;
     this.state = 'TRANSACTION';
     this.pendingUser = undefined;
   }
@@ -308,7 +320,7 @@ export class Connection {
     this.reader.clear();
     await new Promise<void>((resolve) => plain.write('+OK Begin TLS negotiation now.\r\n', () => resolve()));
     this.reader.clear();
-    const secure = new TLSSocket(plain, { isServer: true, secureContext });
+    const secure = new TLSSocket(plain, { isServer: true, secureContext, SNICallback: this.ctx.sniCallback(this.listener) });
     this.socket = secure;
     this.attach(secure);
     await new Promise<void>((resolve) => {

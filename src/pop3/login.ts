@@ -9,26 +9,36 @@ import type { BackendLogin, Maildrop } from '../../adapters/contract.js';
 import type { Credentials } from '../auth/credentials.js';
 import { spendVerifyCost, verifyLocal } from '../auth/local-verifier.js';
 import { Pop3Error, Replies, StoreError, replyForStoreError } from '../errors.js';
+import { combinedLease } from '../locks/tenant-sessions.js';
 import type { Logger } from '../logger.js';
 import type { Tenant } from '../tenants.js';
 import type { Connection } from './connection.js';
+import { loginDelayOf, mechanismsOf } from './tenant-policy.js';
 import { Transaction } from './transaction.js';
 
-export async function login(conn: Connection, creds: Credentials): Promise<void> {
+/** `mechanism`: the SASL mechanism used, checked against the routed tenant's list. */
+export async function login(conn: Connection, creds: Credentials, mechanism?: string): Promise<void> {
   const started = Date.now();
   const log = conn.log.child({ login: creds.login, method: creds.kind });
-  const fail = async (reply: Pop3Error, outcome: string): Promise<never> => {
+  const fail = async (reply: Pop3Error, outcome: string, reason?: string): Promise<never> => {
     if (reply === Replies.authFailed) await failDelay(conn);
-    log.info({ outcome, ms: Date.now() - started }, 'login failed');
+    log.info({ outcome, ms: Date.now() - started, ...(reason !== undefined && { reason }) }, 'login failed');
     throw reply;
   };
 
-  const route = conn.ctx.tenants.route(creds.login);
-  if (route === undefined) {
+  const routed = conn.ctx.tenants.explain(creds.login, conn.serverName);
+  if (!routed.ok) {
+    // Same work and same answer as a wrong password: a stranger learns nothing about names.
     await spendVerifyCost(creds);
-    return fail(Replies.authFailed, 'auth-failed');
+    return fail(Replies.authFailed, 'auth-failed', `no route: ${routed.reason}`);
   }
-  const { tenant, user } = route;
+  const { tenant, user } = routed;
+  const { config } = conn.ctx;
+  if (mechanism !== undefined && !mechanismsOf(config, tenant).includes(mechanism)) {
+    await spendVerifyCost(creds);
+    return fail(Replies.authFailed, 'auth-failed', `mechanism ${mechanism} is not allowed for tenant ${tenant.name}`);
+  }
+  const names = { local: routed.local, ...(routed.domain !== undefined && { domain: routed.domain }) };
   let backendLogin: BackendLogin;
   if (tenant.auth.kind === 'local') {
     if (creds.kind === 'bearer') return fail(Replies.authFailed, 'auth-failed');
@@ -48,25 +58,39 @@ export async function login(conn: Connection, creds: Credentials): Promise<void>
       }
       backendLogin = { user: backend.user, password: backend.password };
     } else {
-      backendLogin = { user };
+      backendLogin = { user, ...names };
     }
   } else {
     // The backend checks the secret itself; challenge-response methods cannot be passed on.
-    if (creds.kind === 'password' && tenant.auth.passwords) backendLogin = { user, password: creds.password };
-    else if (creds.kind === 'bearer' && tenant.auth.tokens) backendLogin = { user, accessToken: creds.token };
+    if (creds.kind === 'password' && tenant.auth.passwords) backendLogin = { user, ...names, password: creds.password };
+    else if (creds.kind === 'bearer' && tenant.auth.tokens) backendLogin = { user, ...names, accessToken: creds.token };
     else return fail(Replies.authFailed, 'auth-failed');
   }
 
+  const listSince = routed.recent ? new Date(Date.now() - tenant.config.recent.days * 86_400_000) : undefined;
   const open = (): Promise<Maildrop> =>
-    tenant.store.open(backendLogin, { sessionId: conn.id, remoteAddress: conn.remoteAddress, tenant: tenant.name, signal: conn.signal });
+    tenant.store.open(backendLogin, {
+      sessionId: conn.id,
+      remoteAddress: conn.remoteAddress,
+      tenant: tenant.name,
+      signal: conn.signal,
+      ...(listSince !== undefined && { listSince }),
+    });
   let drop: Maildrop | undefined;
   try {
     // Passthrough: opening is the credential check, so it must come before the lock.
     if (tenant.auth.kind === 'passthrough') drop = await open();
     const lockKey = `${tenant.name}/${tenant.store.lockKey(backendLogin)}`;
-    if (!conn.ctx.loginDelay.allows(lockKey)) return await refuse(drop, log, Replies.loginDelay, 'login-delay');
-    const lease = await conn.ctx.locks.acquire(lockKey);
-    if (lease === null) return await refuse(drop, log, Replies.inUse, 'in-use');
+    const delay = loginDelayOf(config, tenant);
+    if (!conn.ctx.loginDelay.allows(lockKey, delay)) return await refuse(drop, log, Replies.loginDelay, 'login-delay');
+    const slot = conn.ctx.tenantSessions.tryEnter(tenant.name, tenant.config.maxConnections);
+    if (slot === null) return await refuse(drop, log, Replies.tenantBusy, 'tenant-max-connections');
+    const lock = await conn.ctx.locks.acquire(lockKey);
+    if (lock === null) {
+      await slot.release();
+      return await refuse(drop, log, Replies.inUse, 'in-use');
+    }
+    const lease = combinedLease(lock, slot);
     try {
       drop ??= await open();
     } catch (err) {
@@ -78,9 +102,12 @@ export async function login(conn: Connection, creds: Credentials): Promise<void>
       await tx.end();
       return;
     }
-    conn.ctx.loginDelay.record(lockKey);
-    conn.enterTransaction(tx, creds.login);
-    log.info({ outcome: 'ok', tenant: tenant.name, adapter: tenant.store.kind, messages: drop.messages.length, ms: Date.now() - started }, 'login');
+    conn.ctx.loginDelay.record(lockKey, delay);
+    conn.enterTransaction(tx, creds.login, tenant);
+    log.info(
+      { outcome: 'ok', tenant: tenant.name, adapter: tenant.store.kind, user, recent: routed.recent, messages: drop.messages.length, ms: Date.now() - started },
+      'login',
+    );
   } catch (err) {
     if (err instanceof StoreError) {
       // Stored backend credentials that the backend refuses are the operator's problem, not a wrong password.

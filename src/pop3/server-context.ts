@@ -1,10 +1,17 @@
-/** What every connection shares: config, logging, tenants, locks, TLS. Built by main.ts. */
+/**
+ * What every connection shares. A config reload makes a new context (config, tenants, TLS);
+ * each connection keeps the one it started with, so running sessions finish on the old config.
+ * Locks, login-delay records and tenant session counts are shared by all contexts.
+ */
 import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { Config, ListenerConfig } from '../config/schema.js';
 import type { LoginDelayTracker } from '../locks/login-delay.js';
 import type { MaildropLocks } from '../locks/maildrop-locks.js';
+import type { TenantSessions } from '../locks/tenant-sessions.js';
 import type { Logger } from '../logger.js';
 import type { Tenants } from '../tenants.js';
+
+export type SniCallback = (serverName: string, done: (err: Error | null, ctx?: SecureContext) => void) => void;
 
 export interface ServerContext {
   readonly config: Config;
@@ -12,12 +19,17 @@ export interface ServerContext {
   readonly tenants: Tenants;
   readonly locks: MaildropLocks;
   readonly loginDelay: LoginDelayTracker;
-  /** The TLS context for STLS on this listener, if TLS is configured. */
+  readonly tenantSessions: TenantSessions;
+  /** The default TLS context for STLS on this listener, if TLS is configured. */
   secureContextFor(listener: ListenerConfig): SecureContext | undefined;
   /** The same as options for an implicit-TLS server. */
   secureOptionsFor(listener: ListenerConfig): SecureContextOptions | undefined;
+  /** Picks the certificate of the tenant an SNI name belongs to, else the default one. */
+  sniCallback(listener: ListenerConfig): SniCallback;
   /** Some account has a shared secret, so challenge-response logins can succeed. */
   sharedSecretsAvailable(): boolean;
   /** APOP is on and can succeed, so the greeting carries a timestamp. */
   apopAvailable(): boolean;
+  /** Called once a replaced context's last session has ended: frees what only it used. */
+  retire(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /** Listeners, connection caps and graceful shutdown. */
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { ListenerConfig } from '../config/schema.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './server-context.js';
@@ -11,12 +11,31 @@ export interface BoundListener {
 }
 
 export class Pop3Server {
-  private readonly servers: Server[] = [];
+  private readonly servers: { readonly server: Server; readonly listener: ListenerConfig }[] = [];
   private readonly connections = new Set<Connection>();
   private readonly perIp = new Map<string, number>();
   private stopping = false;
 
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(private ctx: ServerContext) {}
+
+  /**
+   * Config reload: new connections get `next`; running ones keep theirs. A replaced context
+   * is retired when its last connection ends.
+   */
+  replaceContext(next: ServerContext): void {
+    const old = this.ctx;
+    this.ctx = next;
+    for (const { server, listener } of this.servers) {
+      const options = next.secureOptionsFor(listener);
+      if (listener.tls === 'implicit' && options !== undefined) (server as TlsServer).setSecureContext(options);
+    }
+    this.retireIfIdle(old);
+  }
+
+  private retireIfIdle(ctx: ServerContext): void {
+    if (ctx === this.ctx || [...this.connections].some((c) => c.ctx === ctx)) return;
+    void ctx.retire().catch((err: unknown) => this.ctx.logger.warn({ err }, 'releasing the old config failed'));
+  }
 
   get activeConnections(): number {
     return this.connections.size;
@@ -34,7 +53,7 @@ export class Pop3Server {
         });
       });
       server.on('error', (err) => this.ctx.logger.error({ err }, 'listener error'));
-      this.servers.push(server);
+      this.servers.push({ server, listener });
       const address = server.address() as AddressInfo;
       bound.push({ config: listener, address });
       this.ctx.logger.info({ host: address.address, port: address.port, tls: listener.tls }, 'listening');
@@ -45,7 +64,15 @@ export class Pop3Server {
   private createServer(listener: ListenerConfig): Server {
     const accept = (socket: Socket): void => this.accept(socket, listener);
     if (listener.tls !== 'implicit') return createTcpServer({ noDelay: true }, accept);
-    const server = createTlsServer({ ...this.ctx.secureOptionsFor(listener), handshakeTimeout: 30_000 }, accept);
+    const server = createTlsServer(
+      {
+        ...this.ctx.secureOptionsFor(listener),
+        handshakeTimeout: 30_000,
+        // Read at handshake time, so a reload's certificates apply to new connections.
+        SNICallback: (name, done) => this.ctx.sniCallback(listener)(name, done),
+      },
+      accept,
+    );
     server.on('tlsClientError', (err, socket) => {
       this.ctx.logger.info({ peer: socket.remoteAddress, err: err.message }, 'TLS handshake failed');
     });
@@ -71,6 +98,7 @@ export class Pop3Server {
     this.connections.add(conn);
     void conn.done.then(() => {
       this.connections.delete(conn);
+      this.retireIfIdle(conn.ctx);
       const left = (this.perIp.get(ip) ?? 1) - 1;
       if (left <= 0) this.perIp.delete(ip);
       else this.perIp.set(ip, left);
@@ -84,7 +112,7 @@ export class Pop3Server {
    */
   async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
-    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    const closed = Promise.all(this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
     const allDone = (): Promise<unknown> => Promise.all([...this.connections].map((c) => c.done));
     if (this.connections.size > 0) {
       this.ctx.logger.info({ sessions: this.connections.size, graceMs }, 'shutdown: waiting for sessions');

@@ -1,4 +1,5 @@
-/** TLS material loaded once at start: a modern context, and a legacy one for opted-in listeners. */
+/** TLS material loaded at start (and reload): a modern context, and a legacy one for opted-in listeners. */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { ConfigError } from '../errors.js';
@@ -10,14 +11,17 @@ export interface TlsContexts {
   /** The same settings as options, for tls.createServer (which ignores a ready-made context). */
   readonly modernOptions: SecureContextOptions;
   readonly legacyOptions: SecureContextOptions;
+  /** The certificate's DNS names (subjectAltName), which SNI can ask for. */
+  readonly dnsNames: readonly string[];
 }
 
-export function loadTlsContexts(paths: { cert: string; key: string }): TlsContexts {
+/** `where` names the config key in errors (`tls`, `tenants.x.certificate`). */
+export function loadTlsContexts(paths: { cert: string; key: string }, where = 'tls'): TlsContexts {
   const read = (key: 'cert' | 'key'): Buffer => {
     try {
       return readFileSync(paths[key]);
     } catch (err) {
-      throw new ConfigError([`tls.${key}: cannot read ${paths[key]}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+      throw new ConfigError([`${where}.${key}: cannot read ${paths[key]}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
     }
   };
   const cert = read('cert');
@@ -30,8 +34,17 @@ export function loadTlsContexts(paths: { cert: string; key: string }): TlsContex
       legacy: createSecureContext(legacyOptions),
       modernOptions,
       legacyOptions,
+      dnsNames: dnsNamesOf(cert),
     };
   } catch (err) {
-    throw new ConfigError([`tls: the certificate or key is unusable: ${(err as Error).message}`]);
+    throw new ConfigError([`${where}: the certificate or key is unusable: ${(err as Error).message}`]);
   }
+}
+
+function dnsNamesOf(pem: Buffer): string[] {
+  const san = new X509Certificate(pem).subjectAltName ?? '';
+  return san
+    .split(', ')
+    .filter((entry) => entry.startsWith('DNS:'))
+    .map((entry) => entry.slice('DNS:'.length));
 }

@@ -468,11 +468,11 @@ describe('TRANSACTION state against the Maildir adapter', () => {
   });
 });
 
-describe('tenant setting trash: .Trash', () => {
+describe('tenant setting deleteMode: move:.Trash', () => {
   let gw: TestGateway;
   const clients = clientTracker();
   before(async () => {
-    gw = await startTestGateway({ config: { limits: LIMITS }, tenant: { trash: '.Trash' } });
+    gw = await startTestGateway({ config: { limits: LIMITS }, tenant: { deleteMode: 'move:.Trash' } });
   });
   after(() => gw.stop());
   afterEach(() => clients.cleanup(gw));

@@ -27,7 +27,7 @@ export const auth: Command = {
     const channel = channelFor(conn);
     const creds = await mechanism(channel, initial);
     try {
-      await login(conn, creds);
+      await login(conn, creds, name);
     } catch (err) {
       // RFC 7628 (and Google's XOAUTH2): a failed token gets an error challenge first, and the
       // client's dummy answer, before the final -ERR.
