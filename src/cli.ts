@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** `popgate serve | demo | check | user add|passwd|remove|list` */
+/** `popgate serve | demo | check | route | user add|passwd|remove|list` */
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
 import { configPathFrom, loadConfigFile } from './config/loader.js';
@@ -7,6 +7,7 @@ import { demoConfig, demoInstructions, prepareDemo, DEMO_USER } from './demo.js'
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { loadResources, startGateway, handleSignals } from './main.js';
+import { routeCommand } from './route-cli.js';
 import { userCommands } from './user-cli.js';
 
 const EXIT_CONFIG = 2;
@@ -72,6 +73,7 @@ program
     }),
   );
 
+program.addCommand(routeCommand(run));
 program.addCommand(userCommands(run));
 
 await program.parseAsync(process.argv);

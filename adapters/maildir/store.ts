@@ -14,7 +14,7 @@ import { isMessageFileName, parseMaildirName } from './names.js';
 
 export type { MaildirStoreOptions } from './common.js';
 
-/** User names that cannot escape the path template or name a hidden folder. */
+/** User name segments that cannot escape the path template or name a hidden folder. */
 const SAFE_USER = /^[A-Za-z0-9_@+=-][A-Za-z0-9._@+=-]{0,254}$/;
 
 interface Listing {
@@ -38,7 +38,9 @@ export class MaildirStore implements MailStore {
   constructor(private readonly options: MaildirStoreOptions) {}
 
   maildirOf(user: string): string {
-    if (!SAFE_USER.test(user) || user.includes('..')) {
+    // `{domain}/{local}` user names give one folder per domain; no segment may be hidden or `..`.
+    const segments = user.split('/');
+    if (segments.length > 2 || !segments.every((seg) => SAFE_USER.test(seg)) || user.includes('..')) {
       throw new StoreError('AUTH_FAILED', 'user name not usable as a Maildir path');
     }
     return this.options.path.replaceAll('{user}', user);

@@ -31,7 +31,8 @@ export function loadConfigFile(path: string): Config {
 export function parseConfig(text: string, baseDir: string): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `yaml: ${e.message.split('\n')[0]}`));
+    // After the first syntax error the parser reports every later token too: the first says it.
+    throw new ConfigError(doc.errors.slice(0, 1).map((e) => `yaml: ${e.message.split('\n')[0]}`));
   }
   const result = configSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
