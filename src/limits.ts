@@ -65,3 +65,18 @@ export const IMAP_LOGOUT_TIMEOUT_MS = 2000;
 
 /** Message entries kept across all cached IMAP mailbox snapshots (~150 bytes each). */
 export const SNAPSHOT_CACHE_MESSAGES = 1_000_000;
+
+/**
+ * S3: the first bytes read of an object whose CRLF size is not known yet. An object this small
+ * (most mail) is read whole in this one request and its size counted exactly; a larger one
+ * whose first bytes have no bare LF is taken to be CRLF throughout (see README "S3").
+ */
+export const S3_SIZE_PROBE = 64 * 1024;
+/** S3: the first ranged read for TOP; most headers fit, so `TOP n 0` costs one small request. */
+export const S3_TOP_FIRST_RANGE = 32 * 1024;
+/** S3: keys per DeleteObjects request (the API's maximum). */
+export const S3_DELETE_BATCH = 1000;
+/** S3: CopyObject requests in flight for `deleteMode: move:...`. */
+export const S3_COPY_CONCURRENCY = 16;
+/** S3: GetObject requests in flight for one session's read-ahead. */
+export const S3_READ_AHEAD_CONCURRENCY = 8;

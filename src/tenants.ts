@@ -25,6 +25,9 @@ function authModeOf(tc: TenantConfig): AuthMode {
     case 'imap':
       if (tc.auth === 'mapped') return { kind: 'local', users: new UsersFile(tc.users as string), mapped: true };
       return { kind: 'passthrough', passwords: tc.auth === 'passthrough', tokens: true };
+    case 's3':
+      // The bucket has no per-user passwords: the gateway's users file is the check.
+      return { kind: 'local', users: new UsersFile(tc.users), mapped: false };
   }
 }
 

@@ -1,5 +1,6 @@
 /** The config file's shape: every key, its default and its rule. */
 import { z } from 'zod';
+import { s3TenantFields } from '../../adapters/s3/config.js';
 
 const port = z.number().int().min(0).max(65_535);
 
@@ -104,8 +105,10 @@ const imapTenantSchema = z
     }
   });
 
+/** An S3 bucket (AWS, MinIO, R2, Ceph) whose objects are raw messages; fields in adapters/s3/config.ts. */
+const s3TenantSchema = z.strictObject({ adapter: z.literal('s3'), ...s3TenantFields, ...tenantCommonFields });
 
-export const tenantSchema = z.discriminatedUnion('adapter', [maildirTenantSchema, imapTenantSchema]);
+export const tenantSchema = z.discriminatedUnion('adapter', [maildirTenantSchema, imapTenantSchema, s3TenantSchema]);
 
 export const limitsSchema = z.strictObject({
   /** RFC 1939 asks for at least 10 minutes; lower values are allowed (with a warning) for tests. */
@@ -173,4 +176,5 @@ export type ListenerConfig = z.infer<typeof listenerSchema>;
 export type TenantConfig = z.infer<typeof tenantSchema>;
 export type MaildirTenantConfig = z.infer<typeof maildirTenantSchema>;
 export type ImapTenantConfig = z.infer<typeof imapTenantSchema>;
+export type S3TenantConfig = z.infer<typeof s3TenantSchema>;
 export type Limits = z.infer<typeof limitsSchema>;

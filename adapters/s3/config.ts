@@ -1,0 +1,51 @@
+/**
+ * The S3 tenant's own settings (src/config/schema.ts adds `adapter: s3` and the settings every
+ * tenant has). Kept here so the adapter's options sit next to the code that reads them.
+ */
+import { z } from 'zod';
+import { PLACEHOLDERS, templateProblem } from './prefix.js';
+
+/** A key prefix template: `inbound/{domain}/{local}/`, or `` for a bucket that is one mailbox. */
+const prefixTemplate = z.string().superRefine((t, ctx) => {
+  const problem = templateProblem(t);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const s3TenantFields = {
+  bucket: z.string().min(1),
+  region: z.string().min(1).default('us-east-1'),
+  /** For MinIO, R2, Ceph and other S3-compatible servers, e.g. `https://minio.internal:9000`. */
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** Path-style URLs (`endpoint/bucket/key`): MinIO and Ceph usually need it. */
+  forcePathStyle: z.boolean().default(false),
+  /** Static credentials; without them the SDK's default provider chain is used. Never logged. */
+  credentials: z
+    .strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().min(1).optional() })
+    .optional(),
+  /** Where each mailbox's objects are, with {user}, {local} and {domain}. */
+  prefix: prefixTemplate,
+  /** Users file (gateway-managed accounts: the bucket has no per-user passwords). */
+  users: z.string().min(1),
+  /** At QUIT: delete the objects, keep them, or copy them under another prefix and delete (`move:archive/{user}/`). */
+  deleteMode: z
+    .union([
+      z.enum(['delete', 'keep']),
+      z
+        .string()
+        .regex(/^move:.+$/, 'must be delete, keep or move:<prefix template>')
+        .superRefine((m, ctx) => {
+          const problem = templateProblem(m.slice('move:'.length));
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+    ])
+    .default('delete'),
+  /** TCP (and TLS) connection set-up to the S3 endpoint. */
+  connectTimeoutMs: z.number().int().min(100).default(5000),
+  /** One request's wait for the response headers; the body of a message then streams at the client's pace. */
+  requestTimeoutMs: z.number().int().min(100).default(30_000),
+  /** Attempts per request (the SDK's standard retry: throttling and 5xx answers, resets, refused connections). */
+  maxAttempts: z.number().int().min(1).max(10).default(5),
+};
+
+/** Placeholders a template may use (for messages). */
+export const PLACEHOLDER_LIST = PLACEHOLDERS.map((p) => `{${p}}`).join(', ');

@@ -1,0 +1,77 @@
+/**
+ * Reading objects: whole or by byte range, always streamed from the response (never buffered
+ * unless the caller asks for a small piece), and only the version that was listed (If-Match on
+ * the listed ETag: an object replaced since the listing is "gone", not silently different).
+ */
+import { PassThrough, Readable, pipeline } from 'node:stream';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { StoreError } from '../../src/errors.js';
+import { classifyS3Error } from './errors.js';
+
+/** One listed object: the key, its version (ETag) and its stored size. */
+export interface S3Object {
+  readonly key: string;
+  readonly etag: string | undefined;
+  /** Octets as stored (LF objects are larger on the wire). */
+  readonly size: number;
+  readonly lastModified: Date;
+}
+
+/** Inclusive start, inclusive end (`bytes=start-end`); no end means "to the end of the object". */
+export interface ByteRange {
+  readonly start: number;
+  readonly end?: number;
+}
+
+export class ObjectReader {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  /** The object (or a range of it) as a stream. @throws StoreError NOT_FOUND when it is gone. */
+  async open(obj: S3Object, signal: AbortSignal, range?: ByteRange): Promise<Readable> {
+    let body: unknown;
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: obj.key,
+          ...(obj.etag !== undefined && { IfMatch: obj.etag }),
+          ...(range !== undefined && { Range: `bytes=${range.start}-${range.end ?? ''}` }),
+        }),
+        { abortSignal: signal },
+      );
+      body = out.Body;
+    } catch (err) {
+      throw classifyS3Error(err, range === undefined ? 'reading an object' : 'reading part of an object');
+    }
+    // In Node the SDK's body is the HTTP response itself (an IncomingMessage).
+    if (!(body instanceof Readable)) throw new StoreError('TEMPORARY', 's3: GetObject returned no readable body');
+    return body;
+  }
+
+  /** A small object or range, whole in memory (size probes, TOP heads, read-ahead). */
+  async read(obj: S3Object, signal: AbortSignal, range?: ByteRange): Promise<Buffer> {
+    const stream = await this.open(obj, signal, range);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+    } catch (err) {
+      throw classifyS3Error(err, 'reading an object');
+    }
+    return Buffer.concat(chunks);
+  }
+}
+
+/**
+ * `head` then everything `rest` yields, as one stream. Destroying the result (the core does,
+ * once TOP has its lines) destroys `rest`, which closes its HTTP response.
+ */
+export function prepend(head: Buffer, rest: Readable): Readable {
+  const out = new PassThrough();
+  out.write(head);
+  // pipeline destroys both streams on a failure of either: a broken read reaches the core.
+  pipeline(rest, out, () => undefined);
+  return out;
+}

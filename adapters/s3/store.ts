@@ -1,0 +1,92 @@
+/**
+ * S3 backend: each mailbox is the objects under a key prefix of one bucket (raw messages, as
+ * AWS SES receipt rules and other MTA pipelines write them). One S3Client per tenant.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import type { S3TenantConfig } from '../../src/config/schema.js';
+import { ConfigError } from '../../src/errors.js';
+import { SIZE_CACHE_ENTRIES } from '../../src/limits.js';
+import type { BackendLogin, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
+import { uidlFromHandle } from '../shared/uidl.js';
+import { createS3Client } from './client.js';
+import type { CommitPlan } from './commit.js';
+import { S3Drop } from './drop.js';
+import { classifyS3Error, describeS3Error, isCredentialError } from './errors.js';
+import { listMailbox } from './listing.js';
+import { ObjectReader } from './objects.js';
+import { renderPrefix } from './prefix.js';
+import { CrlfSizes } from './sizes.js';
+
+export class S3Store implements MailStore {
+  readonly kind = 's3';
+  private readonly client: S3Client;
+  private readonly reader: ObjectReader;
+  /** CRLF sizes by bucket + key + ETag (an object version never changes). */
+  private readonly sizes: CrlfSizes;
+  private readonly moveTemplate: string | undefined;
+
+  constructor(
+    private readonly cfg: S3TenantConfig,
+    private readonly logger: Logger,
+    sessionIdleMs: number,
+  ) {
+    this.moveTemplate = cfg.deleteMode.startsWith('move:') ? cfg.deleteMode.slice('move:'.length) : undefined;
+    if (this.moveTemplate !== undefined && (this.moveTemplate.startsWith(cfg.prefix) || cfg.prefix.startsWith(this.moveTemplate))) {
+      // The next listing would find the moved messages again (or list the archive as mail).
+      throw new ConfigError([`deleteMode: the move prefix "${this.moveTemplate}" and the mailbox prefix "${cfg.prefix}" must not contain one another`]);
+    }
+    this.client = createS3Client(cfg, sessionIdleMs);
+    this.reader = new ObjectReader(this.client, cfg.bucket);
+    this.sizes = new CrlfSizes(cfg.bucket, new LRUCache<string, number>({ max: SIZE_CACHE_ENTRIES }), this.reader);
+  }
+
+  lockKey(login: BackendLogin): string {
+    return `s3:${this.cfg.endpoint ?? this.cfg.region}/${this.cfg.bucket}/${renderPrefix(this.cfg.prefix, login)}`;
+  }
+
+  async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
+    const started = Date.now();
+    const prefix = renderPrefix(this.cfg.prefix, login);
+    const plan = this.commitPlan(prefix, login);
+    let listing;
+    try {
+      listing = await listMailbox(this.client, this.cfg.bucket, prefix, ctx.signal, ctx.listSince);
+    } catch (err) {
+      if (isCredentialError(err)) {
+        // Not the POP3 user's fault: the gateway's own S3 credentials are refused ([SYS/PERM]).
+        this.logger.error({ session: ctx.sessionId, bucket: this.cfg.bucket, err: describeS3Error(err) }, 's3: the bucket refused the gateway\'s credentials: check the tenant\'s credentials or the SDK credential chain');
+      }
+      throw classifyS3Error(err, `listing ${prefix}`, 'PERMANENT');
+    }
+    const messages: MessageInfo[] = listing.objects.map((o) => ({
+      id: o.key,
+      // Relative to the prefix: stable while the mailbox is moved to another prefix as a whole.
+      uidl: uidlFromHandle(o.key.slice(prefix.length)),
+      size: this.sizes.cached(o) ?? null,
+    }));
+    const unknown = messages.filter((m) => m.size === null).length;
+    this.logger.debug(
+      { session: ctx.sessionId, op: 'open', ms: Date.now() - started, messages: messages.length, pages: listing.pages, skipped: listing.skipped, unknownSizes: unknown },
+      's3: listing taken',
+    );
+    return new S3Drop(messages, listing.objects, {
+      client: this.client,
+      bucket: this.cfg.bucket,
+      reader: this.reader,
+      sizes: this.sizes,
+      plan,
+      logger: this.logger.child({ session: ctx.sessionId }),
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    this.client.destroy();
+  }
+
+  private commitPlan(prefix: string, login: BackendLogin): CommitPlan {
+    if (this.moveTemplate !== undefined) return { mode: 'move', from: prefix, to: renderPrefix(this.moveTemplate, login) };
+    return { mode: this.cfg.deleteMode === 'keep' ? 'keep' : 'delete' };
+  }
+}
