@@ -57,6 +57,9 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
       case 'imap':
         tenants[name] = { ...t, ca: t.ca === undefined ? undefined : abs(t.ca), users: t.users === undefined ? undefined : abs(t.users) };
         break;
+      case 's3':
+        tenants[name] = { ...t, users: abs(t.users) };
+        break;
     }
   }
   return {
