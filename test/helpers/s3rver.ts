@@ -9,7 +9,7 @@
  * check SigV4 signatures) but refuses unknown key ids with 403 InvalidAccessKeyId.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,6 +49,11 @@ export interface S3rver {
   remove(key: string): Promise<void>;
   /** Every object under `prefix`, in S3's key order. */
   list(prefix?: string): Promise<ListedObject[]>;
+  /**
+   * Makes an object older: s3rver reports its file's mtime as LastModified, and no S3 API can
+   * set it (for delivery-order and `recent:` tests).
+   */
+  backdate(key: string, when: Date): void;
   /** Kills the server (SIGKILL: an outage, not a shutdown); the data stays. */
   kill(): Promise<void>;
   /** Starts it again on the same port and folder. */
@@ -145,6 +150,11 @@ export async function startS3rver(opts: { bucket?: string } = {}): Promise<S3rve
         }
       }
       return out;
+    },
+    backdate(key, when) {
+      const segments = key.split('/');
+      const last = segments.pop() as string;
+      utimesSync(join(dir, bucket, ...segments, `${last}._S3rver_object`), when, when);
     },
     kill,
     async restart() {

@@ -1,0 +1,138 @@
+/**
+ * Exact sizes: LIST (and STAT, and the RETR status line) announce exactly the octets RETR then
+ * sends, for objects stored with LF, with CRLF, mixed, without a final newline, small and large
+ * (larger than the 64 KiB probe). Sizes are computed once per object version: a second session
+ * reads no object to answer LIST. The one documented limit: a large object whose first 64 KiB
+ * are CRLF-only but which has bare LFs later is announced with its ContentLength once; RETR
+ * sends the true octets, and the corrected size is what every later session announces.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TestGateway } from '../helpers/gateway.js';
+import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
+import { ALICE_PREFIX, logLines, startS3Gateway } from '../helpers/s3-gateway.js';
+import { startS3rver, type S3rver } from '../helpers/s3rver.js';
+import { expectedBody, expectedSize, loggedIn } from '../helpers/tx-util.js';
+import { firstDifference } from '../helpers/client-corpus.js';
+
+const KB = 1024;
+
+function lines(n: number, eol: string, tag: string): string {
+  return Array.from({ length: n }, (_, i) => `${tag} line ${String(i).padStart(6, '0')} ${'abcdefghij'.repeat(5)}`).join(eol) + eol;
+}
+
+const header = (n: number, eol: string): string => [`From: a@example.com`, `To: b@example.com`, `Subject: size ${n}`, `Message-ID: <size-${n}@example.com>`, ''].join(eol) + eol;
+
+/** An LF object whose last probe octet is the CR of a CRLF (the LF is the first octet after it). */
+function splitCrlf(): Buffer {
+  const head = Buffer.from(header(8, '\n'));
+  return Buffer.concat([head, Buffer.alloc(64 * KB - 1 - head.length, 0x61), Buffer.from('\r\n\nafter\n')]);
+}
+
+/** Stored in this order (one after the other, so LastModified and key order agree). */
+const MESSAGES: { label: string; content: Buffer }[] = [
+  { label: 'LF', content: Buffer.from(header(1, '\n') + 'Body with LF.\nSecond.\n') },
+  { label: 'CRLF', content: Buffer.from(header(2, '\r\n') + 'Body with CRLF.\r\nSecond.\r\n') },
+  { label: 'no final newline', content: Buffer.from(header(3, '\n') + 'no newline at the end') },
+  { label: 'mixed, small', content: Buffer.from(header(4, '\r\n') + 'crlf\r\nlf\nagain crlf\r\nlf\n') },
+  { label: 'bare CR', content: Buffer.from(header(5, '\n') + 'bare\rCR\n\r\nend\r\r\n') },
+  { label: 'LF, 300 KiB', content: Buffer.from(header(6, '\n') + lines(4500, '\n', 'lf')) },
+  { label: 'CRLF, 300 KiB', content: Buffer.from(header(7, '\r\n') + lines(4500, '\r\n', 'crlf')) },
+  { label: 'LF object with a CRLF split by the probe boundary', content: splitCrlf() },
+];
+/** CRLF-only for the first 100 KiB, LF after that: the probe cannot see it. */
+const MIXED_LARGE = Buffer.from(header(9, '\r\n') + lines(1500, '\r\n', 'crlf') + lines(1500, '\n', 'lf'));
+
+const key = (i: number): string => `${ALICE_PREFIX}m${String(i + 1).padStart(2, '0')}`;
+const getsOf = (proxy: S3Proxy): string[] => proxy.requests.filter((r) => r.method === 'GET' && !r.query.has('list-type')).map((r) => `${r.path} ${r.range ?? 'whole'}`);
+
+describe('S3 sizes: LIST and STAT equal what RETR sends', () => {
+  let s3: S3rver;
+  let proxy: S3Proxy;
+  let gw: TestGateway;
+  before(async () => {
+    s3 = await startS3rver();
+    for (const [i, m] of MESSAGES.entries()) await s3.put(key(i), m.content);
+    proxy = await startS3Proxy(s3.port);
+    gw = await startS3Gateway(proxy.endpoint, { tenant: { deleteMode: 'keep' } });
+  });
+  after(async () => {
+    await gw?.stop();
+    await proxy?.stop();
+    await s3?.stop();
+  });
+
+  it('announces exact CRLF sizes and RETR sends exactly those octets', async () => {
+    proxy.clear();
+    const c = await loggedIn(gw);
+    const total = MESSAGES.reduce((sum, m) => sum + expectedSize(m.content), 0);
+    assert.equal(await c.command('STAT'), `+OK ${MESSAGES.length} ${total}`);
+    const list = await c.lines('LIST');
+    assert.deepEqual(list.lines, MESSAGES.map((m, i) => `${i + 1} ${expectedSize(m.content)}`));
+    // Small objects were read whole once; the large LF one probed and then read from the probe
+    // on; the large CRLF ones probed only.
+    const probe = 'bytes=0-65535';
+    assert.deepEqual(getsOf(proxy).sort(), [
+      `/mail/${key(0)} whole`,
+      `/mail/${key(1)} whole`,
+      `/mail/${key(2)} whole`,
+      `/mail/${key(3)} whole`,
+      `/mail/${key(4)} whole`,
+      `/mail/${key(5)} ${probe}`,
+      `/mail/${key(5)} bytes=65536-`,
+      `/mail/${key(6)} ${probe}`,
+      `/mail/${key(7)} ${probe}`,
+      `/mail/${key(7)} bytes=65536-`,
+    ].sort());
+    for (const [i, m] of MESSAGES.entries()) {
+      const r = await c.multiline(`RETR ${i + 1}`);
+      assert.equal(r.status, `+OK ${expectedSize(m.content)} octets`, m.label);
+      const expected = expectedBody(m.content);
+      assert.ok(r.body.equals(expected), `${m.label}: ${firstDifference(r.body, expected)}`);
+    }
+    assert.match(await c.quit(), /^\+OK/);
+  });
+
+  it('a second session reads no object to announce sizes (cached by key and ETag)', async () => {
+    proxy.clear();
+    const c = await loggedIn(gw);
+    const list = await c.lines('LIST');
+    assert.deepEqual(list.lines, MESSAGES.map((m, i) => `${i + 1} ${expectedSize(m.content)}`));
+    assert.deepEqual(getsOf(proxy), [], 'no GetObject');
+    assert.equal(proxy.requests.filter((r) => r.query.get('list-type') === '2').length, 1, 'one ListObjectsV2');
+    await c.quit();
+  });
+
+  it('a replaced object (new ETag) is measured again', async () => {
+    const replaced = Buffer.from(header(1, '\n') + 'Replaced, and longer than before.\nSecond.\nThird.\n');
+    await s3.put(key(0), replaced);
+    proxy.clear();
+    const c = await loggedIn(gw);
+    const list = await c.lines('LIST');
+    assert.equal(list.lines[0], `1 ${expectedSize(replaced)}`);
+    assert.deepEqual(getsOf(proxy), [`/mail/${key(0)} whole`]);
+    const r = await c.multiline('RETR 1');
+    assert.ok(r.body.equals(expectedBody(replaced)));
+    await c.quit();
+    await s3.put(key(0), MESSAGES[0]?.content as Buffer);
+  });
+
+  it('a large object with bare LFs only past the probe: announced by ContentLength once, then corrected', async () => {
+    const k = `${ALICE_PREFIX}m99-mixed-large`;
+    await s3.put(k, MIXED_LARGE);
+    const n = MESSAGES.length + 1;
+    const logsBefore = gw.logs.length;
+    const c = await loggedIn(gw);
+    const first = await c.lines(`LIST`);
+    assert.equal(first.lines[n - 1], `${n} ${MIXED_LARGE.length}`, 'ContentLength, from a CRLF-only probe');
+    const r = await c.multiline(`RETR ${n}`);
+    assert.ok(r.body.equals(expectedBody(MIXED_LARGE)), 'RETR sends the true message');
+    await c.quit();
+    const warning = logLines(gw, logsBefore).find((l) => l.msg === 's3: the announced size was wrong; cached the streamed size');
+    assert.deepEqual({ announced: warning?.announced, streamed: warning?.streamed }, { announced: MIXED_LARGE.length, streamed: expectedSize(MIXED_LARGE) });
+    const c2 = await loggedIn(gw);
+    assert.equal((await c2.lines('LIST')).lines[n - 1], `${n} ${expectedSize(MIXED_LARGE)}`, 'the next session announces the true size');
+    await c2.quit();
+    await s3.remove(k);
+  });
+});
