@@ -28,3 +28,18 @@ export function testCert(): TestCert {
   cached = { certPath, keyPath, cert: readFileSync(certPath) };
   return cached;
 }
+
+/** A self-signed certificate for these DNS names (the first is also the CN), e.g. a tenant's own. */
+export function certFor(names: readonly string[]): TestCert {
+  requireProgram('openssl');
+  const dir = mkdtempSync(join(tmpdir(), 'popgate-cert-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', `/CN=${names[0] ?? 'unnamed'}`,
+    '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+  ], { stdio: 'ignore' });
+  return { certPath, keyPath, cert: readFileSync(certPath) };
+}
