@@ -62,6 +62,9 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
         break;
     }
   }
+  for (const [name, t] of Object.entries(tenants)) {
+    if (t.certificate !== undefined) tenants[name] = { ...t, certificate: { ...t.certificate, cert: abs(t.certificate.cert), key: abs(t.certificate.key) } };
+  }
   return {
     ...cfg,
     tenants,

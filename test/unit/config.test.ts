@@ -45,4 +45,23 @@ describe('config validation', () => {
     assert.match(issues('listeners: [\n').join('\n'), /^yaml: /m);
     assert.match(issues(valid + 'defaultTenant: main\ndefaultTenant: main\n').join('\n'), /^yaml: /m);
   });
+
+  it('checks the per-tenant keys: deleteMode, separators, mechanisms, recent, certificate', () => {
+    const tenant = (extra: string): string =>
+      `listeners: [{ port: 1110 }]\ntenants:\n  main: { adapter: maildir, path: 'mail/{user}', users: users.yaml, ${extra} }\n`;
+    assert.match(issues(tenant('deleteMode: trash')).join('\n'), /^tenants\.main\.deleteMode: .*move:\.<Maildir\+\+ folder>/m);
+    assert.match(issues(tenant("deleteMode: 'move:Trash'")).join('\n'), /^tenants\.main\.deleteMode: /m);
+    assert.match(issues(tenant("separators: ['#']")).join('\n'), /^tenants\.main\.separators\.0: /m);
+    assert.match(issues(tenant('separators: []')).join('\n'), /^tenants\.main\.separators: /m);
+    assert.match(issues(tenant('mechanisms: [NTLM]')).join('\n'), /^tenants\.main\.mechanisms\.0: /m);
+    assert.match(issues(tenant('recent: { enabled: true, days: 0 }')).join('\n'), /^tenants\.main\.recent\.days: /m);
+    assert.match(issues(tenant('certificate: { cert: a.pem }')).join('\n'), /^tenants\.main\.certificate\.key: /m);
+    const cfg = parseConfig(tenant("deleteMode: 'move:.Trash', separators: ['@', '+'], maxConnections: 5"), '/etc/popgate');
+    const main = cfg.tenants.main;
+    assert.equal(main?.adapter === 'maildir' && main.deleteMode, 'move:.Trash');
+    assert.deepEqual(main?.separators, ['@', '+']);
+    assert.deepEqual(main?.recent, { enabled: false, days: 30 });
+    const withCert = parseConfig(tenant('certificate: { cert: tls/a.pem, key: /k/a.key }'), '/etc/popgate').tenants.main;
+    assert.deepEqual(withCert?.certificate, { cert: '/etc/popgate/tls/a.pem', key: '/k/a.key' }, 'relative to the config file');
+  });
 });
