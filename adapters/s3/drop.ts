@@ -1,4 +1,5 @@
 /** One POP3 session's view of a mailbox prefix: sizes on demand, streaming, TOP by range, UPDATE. */
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
@@ -43,6 +44,7 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
     const stored = objects.map((o) => ({ id: o.key, uidl: '', size: o.size }));
     const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
     this.readAhead = new ReadAhead(stored, limits, (ids) => this.loadMany(ids));
+    setMaxListeners(S3_READ_AHEAD_CONCURRENCY * 2, this.done.signal);
   }
 
   async resolveSizes(ids: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, number>> {

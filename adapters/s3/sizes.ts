@@ -9,6 +9,7 @@
  *
  * The cache key is bucket + key + ETag, so a replaced object is measured again.
  */
+import { setMaxListeners } from 'node:events';
 import type { LRUCache } from 'lru-cache';
 import { S3_SIZE_PROBE, SIZE_RESOLVE_CONCURRENCY } from '../../src/limits.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
@@ -46,12 +47,25 @@ export class CrlfSizes {
       if (size !== undefined) out.set(o.key, { size, exact: true });
       return size === undefined;
     });
-    await mapLimit(todo, SIZE_RESOLVE_CONCURRENCY, async (obj) => {
-      signal.throwIfAborted();
-      const m = await this.measure(obj, signal);
-      this.remember(obj, m.size);
-      out.set(obj.key, m);
-    });
+    // Every request in flight listens on the signal: one of our own, allowed that many listeners.
+    const batch = new AbortController();
+    setMaxListeners(SIZE_RESOLVE_CONCURRENCY * 2, batch.signal);
+    const abort = (): void => batch.abort(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      await mapLimit(todo, SIZE_RESOLVE_CONCURRENCY, async (obj) => {
+        batch.signal.throwIfAborted();
+        const m = await this.measure(obj, batch.signal);
+        this.remember(obj, m.size);
+        out.set(obj.key, m);
+      });
+    } catch (err) {
+      // One failure fails the batch: stop the requests still running.
+      batch.abort(err);
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', abort);
+    }
     return out;
   }
 
