@@ -81,9 +81,12 @@ describe('S3 keys, UIDL and TOP', () => {
 
     const again = await startS3Gateway(proxy.endpoint, { tenant: { deleteMode: 'keep' } });
     try {
+      proxy.clear();
       const c2 = await loggedIn(again);
       assert.deepEqual((await c2.lines('UIDL')).lines, lines, 'the same numbering and UIDLs from a new gateway');
       await c2.quit();
+      // A fresh gateway has no size cached, and a UIDL-only session still reads no object.
+      assert.deepEqual(proxy.requests.map((r) => (r.query.get('list-type') === '2' ? 'list' : `${r.method} ${r.path}`)), ['list']);
     } finally {
       await again.stop();
     }
