@@ -10,7 +10,7 @@
  *  - S3: listings arrive in pages (1,000 keys each); LF objects are larger on the wire;
  *    DeleteObjects works in batches of 1,000 and can fail partially.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 /** One message of the login snapshot. */
 export interface MessageInfo {
@@ -118,6 +118,22 @@ export interface TopFetcher {
    * more; the core cuts it).
    */
   fetchTop(id: string, lines: number, signal: AbortSignal): Promise<Readable>;
+}
+
+/**
+ * A message an adapter already holds whole (read ahead, within its memory budget). It is an
+ * ordinary Readable; the core may also take `bytes` directly and skip the stream machinery,
+ * which costs more than sending a 20 KB message.
+ */
+export class InMemoryMessage extends Readable {
+  constructor(readonly bytes: Buffer) {
+    super();
+  }
+
+  override _read(): void {
+    this.push(this.bytes);
+    this.push(null);
+  }
 }
 
 export function hasSizeResolver(drop: Maildrop): drop is Maildrop & SizeResolver {

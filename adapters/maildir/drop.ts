@@ -16,7 +16,7 @@ import { mapLimit } from '../shared/map-limit.js';
 import { ReadAhead } from '../shared/read-ahead.js';
 import { ensureMaildir, storeErrorFromFs, SUBDIRS, type Located, type MaildirStoreOptions } from './common.js';
 import { parseMaildirName } from './names.js';
-import { readSmallFile } from './read-small-file.js';
+import type { SmallFileReader } from './read-small-file.js';
 
 export class MaildirDrop implements Maildrop {
   private readonly readAhead: ReadAhead;
@@ -27,7 +27,7 @@ export class MaildirDrop implements Maildrop {
     readonly messages: readonly MessageInfo[],
     private readonly located: Map<string, Located>,
     private readonly options: MaildirStoreOptions,
-    private readonly caches: { readonly sizeCache: LRUCache<string, number>; readonly forgetListing: () => void },
+    private readonly caches: { readonly sizeCache: LRUCache<string, number>; readonly forgetListing: () => void; readonly reader: SmallFileReader },
   ) {
     const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
     this.sizes = new Map(messages.map((m) => [m.id, m.size]));
@@ -35,7 +35,7 @@ export class MaildirDrop implements Maildrop {
     const loadOne = async (id: string): Promise<Buffer | null> => {
       const loc = this.located.get(id);
       // The CRLF size bounds the file size (LF files are smaller on disk).
-      return loc === undefined ? null : readSmallFile(join(this.root, loc.sub, loc.file), sizeOf.get(id) ?? 0);
+      return loc === undefined ? null : this.caches.reader.read(join(this.root, loc.sub, loc.file), sizeOf.get(id) ?? 0);
     };
     this.readAhead = new ReadAhead(messages, limits, (ids) => new Map(ids.map((id) => [id, loadOne(id)])));
   }

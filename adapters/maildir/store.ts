@@ -10,6 +10,7 @@ import { mapLimit } from '../shared/map-limit.js';
 import { uidlFromHandle } from '../shared/uidl.js';
 import { ensureMaildir, storeErrorFromFs, SUBDIRS, type Located, type MaildirStoreOptions } from './common.js';
 import { MaildirDrop } from './drop.js';
+import { SmallFileReader } from './read-small-file.js';
 import { isMessageFileName, parseMaildirName } from './names.js';
 
 export type { MaildirStoreOptions } from './common.js';
@@ -34,6 +35,9 @@ export class MaildirStore implements MailStore {
     maxSize: SNAPSHOT_CACHE_MESSAGES,
     sizeCalculation: (l) => Math.max(1, l.messages.length),
   });
+
+  /** Shared by all sessions: one slow read moves every session to the thread pool. */
+  private readonly reader = new SmallFileReader();
 
   constructor(private readonly options: MaildirStoreOptions) {}
 
@@ -67,6 +71,7 @@ export class MaildirStore implements MailStore {
     return new MaildirDrop(root, messages, new Map(listing.located), this.options, {
       sizeCache: this.sizeCache,
       forgetListing: () => this.listings.delete(root),
+      reader: this.reader,
     });
   }
 

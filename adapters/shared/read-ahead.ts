@@ -3,8 +3,8 @@
  * messages are loaded in the background so their latency overlaps with sending message i.
  * Holds at most `budget` bytes; anything not used is dropped.
  */
-import { Readable } from 'node:stream';
-import type { MessageInfo } from '../contract.js';
+import type { Readable } from 'node:stream';
+import { InMemoryMessage, type MessageInfo } from '../contract.js';
 
 export interface ReadAheadLimits {
   readonly messages: number;
@@ -42,7 +42,7 @@ export class ReadAhead {
     if (entry === undefined) return undefined;
     const data = await entry.data;
     this.held -= entry.reserved;
-    return data === null ? undefined : Readable.from([data], { objectMode: false });
+    return data === null ? undefined : new InMemoryMessage(data);
   }
 
   private schedule(id: string): void {

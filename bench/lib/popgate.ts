@@ -3,6 +3,7 @@
  * and memory are its own. The users file is made with `popgate user add`, password on stdin.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -105,7 +106,7 @@ export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess
   const out = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'serve', '--config', configPath], { stdio: ['ignore', out, out] });
+    child = spawn(process.execPath, [...NODE_FLAGS, ...(opts.nodeArgs ?? []), CLI, 'serve', '--config', configPath], { stdio: ['ignore', out, out] });
   } finally {
     closeSync(out);
   }

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Readable } from 'node:stream';
+import { InMemoryMessage } from '../../adapters/contract.js';
 import type { ListenerConfig } from '../config/schema.js';
 import { Pop3Error } from '../errors.js';
 import { MAX_AUTH_LINE, MAX_COMMAND_LINE, MAX_PENDING_INPUT, OUTPUT_HIGH_WATER_MARK } from '../limits.js';
@@ -275,7 +276,8 @@ export class Connection {
     };
     try {
       this.writeRaw(Buffer.from(`+OK ${status}\r\n`));
-      for await (const chunk of source) {
+      // A message already in memory skips the stream's async iterator (measurable per message).
+      for await (const chunk of source instanceof InMemoryMessage ? [source.bytes] : source) {
         const out = stuffer.push(top === undefined ? (chunk as Buffer) : top.push(chunk as Buffer));
         if (out.length > 0) this.writeRaw(out);
         if (socket.writableLength > OUTPUT_HIGH_WATER_MARK) {
