@@ -25,6 +25,7 @@ import { dovecotMailOwner, dovecotVersion, startDovecot, type DovecotInstance } 
 import { BenchProtocolError, clientLabel, runClientSession, type ClientKind } from './lib/clients.js';
 import { generateMaildir, type GeneratedMaildir } from './lib/maildir-gen.js';
 import { startPopgate, type PopgateLogLevel, type PopgateProcess } from './lib/popgate.js';
+import { runS3Workload, s3Table, type S3BenchResult } from './lib/s3-bench.js';
 import { childrenOf, memoryKiB, procStat, resetPeakRss, sampleChildrenPeak, treeCpuS } from './lib/proc.js';
 import type { SessionResult } from './clients/raw-client.js';
 
@@ -62,7 +63,7 @@ interface Workload {
   readonly name: string;
   readonly count: number;
   readonly size: number;
-  readonly kind: 'download' | 'login';
+  readonly kind: 'download' | 'login' | 's3';
   readonly clients: readonly PopClient[];
 }
 
@@ -71,6 +72,8 @@ function workloads(quick: boolean): Workload[] {
     { name: 'maildir-2000', count: quick ? 200 : 2000, size: 20_000, kind: 'download', clients: ['raw', 'poplib'] },
     { name: 'maildir-1mb', count: quick ? 20 : 200, size: 1_000_000, kind: 'download', clients: ['raw'] },
     { name: 'login-10000', count: quick ? 1000 : 10_000, size: 20_000, kind: 'login', clients: ['raw'] },
+    // popgate's S3 adapter on s3rver (bench/lib/s3-bench.ts); not one of the servers a..d.
+    { name: 's3-2000', count: quick ? 200 : 2000, size: 20_000, kind: 's3', clients: ['raw', 'poplib'] },
   ];
 }
 
@@ -815,12 +818,21 @@ async function main(): Promise<number> {
   const downloads: DownloadResult[] = [];
   const logins: LoginResult[] = [];
   const memory: MemoryRow[] = [];
+  const s3Results: { workload: Workload; result: S3BenchResult }[] = [];
   const loadBefore = loadavg();
   let status = 0;
   try {
     for (const w of workloads(args.quick)) {
       if (args.only !== undefined && !args.only.has(w.name)) continue;
-      if (w.kind === 'download') {
+      if (w.kind === 's3') {
+        const clients = w.clients.filter((c) => args.clients.has(c));
+        if (clients.length === 0) continue;
+        const dir = join(root, w.name);
+        mkdirSync(dir, { recursive: true });
+        const nodeArgs = args.cpuProf === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args.cpuProf, '--cpu-prof-name', `popgate-s-${w.name}-${Date.now()}.cpuprofile`];
+        const result = await runS3Workload({ dir, count: w.count, size: w.size, clients, runs: args.runs, pipeline: args.pipeline, user: ctx.user, password: ctx.password, popgateLog: args.popgateLog, nodeArgs, progress });
+        s3Results.push({ workload: w, result });
+      } else if (w.kind === 'download') {
         if (!w.clients.some((c) => args.clients.has(c))) continue;
         const r = await downloadWorkload(ctx, root, w);
         downloads.push(r.result);
@@ -854,6 +866,14 @@ async function main(): Promise<number> {
     process.stdout.write('\nLogin + STAT + UIDL (no RETR), raw client; d: connect+LOGIN, SELECT (STAT column), FETCH 1:* (UID RFC822.SIZE) (UIDL column)\n' + loginTable(logins) + '\n');
     for (const l of logins) if (l.uidlNote !== undefined) process.stdout.write(`${l.workload.name}: ${l.uidlNote}\n`);
   }
+  for (const { workload, result } of s3Results) {
+    process.stdout.write(
+      `\nS3: popgate (s3 tenant) -> s3rver on loopback, ${sizeLabel(workload)} (${(result.crlfBytes / 1e6).toFixed(1)} MB as CRLF); ` +
+        'same POP3 sessions as above; (e) = the AWS SDK reading the objects straight from s3rver (login column: its listing)\n' +
+        s3Table(result, table) +
+        '\n',
+    );
+  }
   if (memory.length > 0) process.stdout.write('\nServer RSS at rest, MiB\n' + memoryTable(memory) + '\n');
   if (targets.length > 0) process.stdout.write('\nTargets from the issue (a MISS is reported, it does not fail the run)\n' + targetsTable() + '\n');
   process.stdout.write(
@@ -864,7 +884,7 @@ async function main(): Promise<number> {
     writeFileSync(
       args.json,
       JSON.stringify(
-        { status, args: { ...args, only: args.only && [...args.only], servers: [...args.servers], clients: [...args.clients] }, downloads, logins, memory, targets: targets.map((t) => ({ ...t, result: verdict(t) })) },
+        { status, args: { ...args, only: args.only && [...args.only], servers: [...args.servers], clients: [...args.clients] }, downloads, logins, s3: s3Results, memory, targets: targets.map((t) => ({ ...t, result: verdict(t) })) },
         null,
         2,
       ),
@@ -878,7 +898,11 @@ async function main(): Promise<number> {
 
 /** --serve: all servers on one workload's Maildir until SIGINT/SIGTERM, for measurements by hand. */
 async function serveOnly(ctx: Ctx, root: string): Promise<number> {
-  const w = workloads(ctx.args.quick).find((x) => ctx.args.only === undefined || ctx.args.only.has(x.name)) as Workload;
+  const w = workloads(ctx.args.quick).find((x) => x.kind !== 's3' && (ctx.args.only === undefined || ctx.args.only.has(x.name)));
+  if (w === undefined) {
+    progress('--serve needs a Maildir workload (maildir-2000, maildir-1mb, login-10000)');
+    return 2;
+  }
   const { wdir, mailRoot, mail } = prepareMail(ctx, root, w);
   const servers = await startServers(ctx, wdir, mailRoot, w);
   const lines = [

@@ -11,6 +11,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { LRUCache } from 'lru-cache';
+import { StoreError } from '../../src/errors.js';
 import { S3_SIZE_PROBE, SIZE_RESOLVE_CONCURRENCY } from '../../src/limits.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
 import { mapLimit } from '../shared/map-limit.js';
@@ -55,9 +56,16 @@ export class CrlfSizes {
     try {
       await mapLimit(todo, SIZE_RESOLVE_CONCURRENCY, async (obj) => {
         batch.signal.throwIfAborted();
-        const m = await this.measure(obj, batch.signal);
-        this.remember(obj, m.size);
-        out.set(obj.key, m);
+        try {
+          const m = await this.measure(obj, batch.signal);
+          this.remember(obj, m.size);
+          out.set(obj.key, m);
+        } catch (err) {
+          if (!(err instanceof StoreError && err.code === 'NOT_FOUND')) throw err;
+          // Removed since the listing: it stays in the snapshot (RETR will say it is gone), and
+          // LIST and STAT still answer for the others, with its stored size for it.
+          out.set(obj.key, { size: obj.size, exact: false });
+        }
       });
     } catch (err) {
       // One failure fails the batch: stop the requests still running.

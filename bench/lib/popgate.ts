@@ -22,9 +22,19 @@ export interface PopgateProcess {
   stop(): Promise<void>;
 }
 
-/** The tenant popgate serves: a Maildir (gateway-managed user) or an IMAP server (passthrough auth). */
+/** The tenant popgate serves: a Maildir or an S3 bucket (gateway-managed user), or an IMAP server (passthrough auth). */
 export type PopgateBackend =
   | { readonly adapter: 'maildir'; /** Path template of the Maildirs, with {user}. */ readonly mailPath: string; readonly user: string; readonly password: string }
+  | {
+      readonly adapter: 's3';
+      readonly endpoint: string;
+      readonly bucket: string;
+      /** Prefix template, with {user}. */
+      readonly prefix: string;
+      readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+      readonly user: string;
+      readonly password: string;
+    }
   | {
       readonly adapter: 'imap';
       readonly host: string;
@@ -90,6 +100,10 @@ export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess
     const usersFile = join(opts.dir, 'users.yaml');
     addUser(usersFile, b.user, b.password);
     tenant = { adapter: 'maildir', path: b.mailPath, users: usersFile };
+  } else if (b.adapter === 's3') {
+    const usersFile = join(opts.dir, 'users.yaml');
+    addUser(usersFile, b.user, b.password);
+    tenant = { adapter: 's3', endpoint: b.endpoint, forcePathStyle: true, bucket: b.bucket, prefix: b.prefix, credentials: { ...b.credentials }, users: usersFile, deleteMode: 'keep' };
   } else {
     // Plain IMAP is allowed for loopback hosts only; the POP3 login is sent on (passthrough).
     tenant = { adapter: 'imap', host: b.host, port: b.port, tls: 'none', folder: 'INBOX', auth: 'passthrough', uidlFormat: b.uidlFormat ?? 'dovecot', deleteMode: b.deleteMode ?? 'keep' };

@@ -36,6 +36,8 @@ export interface ListedObject {
 }
 
 export interface S3rver {
+  /** The s3rver process (for CPU figures); changes with restart(). */
+  readonly pid: number;
   readonly port: number;
   readonly endpoint: string;
   readonly dir: string;
@@ -121,6 +123,9 @@ export async function startS3rver(opts: { bucket?: string } = {}): Promise<S3rve
     await exitOf(child);
   };
   return {
+    get pid() {
+      return child.pid as number;
+    },
     port,
     endpoint,
     dir,
