@@ -1,11 +1,11 @@
 /** One POP3 session's view of a mailbox prefix: sizes on demand, streaming, TOP by range, UPDATE. */
 import { setMaxListeners } from 'node:events';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import { StoreError } from '../../src/errors.js';
 import { READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHEAD_MESSAGES, S3_READ_AHEAD_CONCURRENCY, S3_TOP_FIRST_RANGE } from '../../src/limits.js';
-import type { CommitResult, Maildrop, MessageInfo, SizeResolver, TopFetcher } from '../contract.js';
+import { InMemoryMessage, type CommitResult, type Maildrop, type MessageInfo, type SizeResolver, type TopFetcher } from '../contract.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { ReadAhead } from '../shared/read-ahead.js';
 import { topLength } from '../shared/top-lines.js';
@@ -71,7 +71,7 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
     const obj = this.object(id);
     const whole = obj.size <= S3_TOP_FIRST_RANGE;
     const head = await this.deps.reader.read(obj, signal, whole ? undefined : { start: 0, end: S3_TOP_FIRST_RANGE - 1 });
-    if (head.length >= obj.size || topLength(head, lines) !== undefined) return Readable.from([head], { objectMode: false });
+    if (head.length >= obj.size || topLength(head, lines) !== undefined) return new InMemoryMessage(head);
     // The header and the lines asked for go past the first range: stream the rest from there;
     // the core stops reading (and closes the response) once it has them.
     return prepend(head, await this.deps.reader.open(obj, signal, { start: head.length }));
