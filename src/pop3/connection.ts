@@ -50,6 +50,8 @@ export class Connection {
   private wake: (() => void) | undefined;
   private closed = false;
   private badCommands = 0;
+  /** The socket is corked while pipelined commands are answered (see run()). */
+  private batchCorked = false;
   private readonly abort = new AbortController();
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
@@ -151,8 +153,16 @@ export class Connection {
       if (result !== null) return result;
       if (this.closed) return null;
       if (this.socket.isPaused()) this.socket.resume();
+      // Whatever waits for the client (a SASL answer) must first let it see our replies.
+      this.endBatch();
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+  }
+
+  private endBatch(): void {
+    if (!this.batchCorked) return;
+    this.batchCorked = false;
+    this.socket.uncork();
   }
 
   private async run(): Promise<void> {
@@ -162,7 +172,14 @@ export class Connection {
         // the SASL limit and hold every other command to 255 octets in dispatch.
         const input = await this.readLine(this.state === 'AUTHORIZATION' ? MAX_AUTH_LINE : MAX_COMMAND_LINE);
         if (input === null) break;
+        // Pipelined commands: their replies leave together (fewer, larger writes) until the
+        // client's queue is empty; streamMessage lifts this before waiting for a drain.
+        if (!this.batchCorked && this.reader.hasLine && !this.closed) {
+          this.socket.cork();
+          this.batchCorked = true;
+        }
         await this.dispatch(input);
+        if (!this.reader.hasLine) this.endBatch();
       }
     } catch (err) {
       if (!(err instanceof ConnectionClosed)) {
@@ -243,6 +260,7 @@ export class Connection {
   private async drain(): Promise<void> {
     while (this.socket.writableLength > OUTPUT_HIGH_WATER_MARK) {
       if (this.closed) throw new ConnectionClosed();
+      this.endBatch();
       await new Promise<void>((resolve) => {
         const done = (): void => {
           this.socket.off('drain', done);
@@ -281,6 +299,7 @@ export class Connection {
         const out = stuffer.push(top === undefined ? (chunk as Buffer) : top.push(chunk as Buffer));
         if (out.length > 0) this.writeRaw(out);
         if (socket.writableLength > OUTPUT_HIGH_WATER_MARK) {
+          this.endBatch();
           uncork();
           await this.drain();
           socket.cork();
@@ -316,6 +335,7 @@ export class Connection {
   async startTls(): Promise<void> {
     const secureContext = this.ctx.secureContextFor(this.listener);
     if (secureContext === undefined) throw new Pop3Error('TLS is not configured.');
+    this.endBatch();
     const plain = this.socket;
     plain.pause();
     this.detach(plain);

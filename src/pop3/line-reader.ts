@@ -22,6 +22,11 @@ export class LineReader {
     return this.buf.length;
   }
 
+  /** A whole line is already waiting (the client pipelines). */
+  get hasLine(): boolean {
+    return this.buf.indexOf(0x0a) >= 0;
+  }
+
   /** Drops everything buffered (used after STLS: nothing sent in clear may run under TLS). */
   clear(): void {
     this.buf = Buffer.alloc(0);
