@@ -159,6 +159,8 @@ export class Connection {
     }
   }
 
+  private readonly endBatchLater = (): void => this.endBatch();
+
   private endBatch(): void {
     if (!this.batchCorked) return;
     this.batchCorked = false;
@@ -172,11 +174,13 @@ export class Connection {
         // the SASL limit and hold every other command to 255 octets in dispatch.
         const input = await this.readLine(this.state === 'AUTHORIZATION' ? MAX_AUTH_LINE : MAX_COMMAND_LINE);
         if (input === null) break;
-        // Pipelined commands: their replies leave together (fewer, larger writes) until the
-        // client's queue is empty; streamMessage lifts this before waiting for a drain.
+        // Pipelined commands: the replies made in one turn of the event loop leave together
+        // (fewer, larger writes). The batch ends when the client's queue is empty, or at the
+        // next turn: a command waiting for its backend must not hold finished replies back.
         if (!this.batchCorked && this.reader.hasLine && !this.closed) {
           this.socket.cork();
           this.batchCorked = true;
+          setImmediate(this.endBatchLater);
         }
         await this.dispatch(input);
         if (!this.reader.hasLine) this.endBatch();
