@@ -28,5 +28,8 @@ export function createS3Client(cfg: S3TenantConfig, sessionIdleMs: number): S3Cl
   // Without static credentials the SDK's default chain applies (environment, shared files,
   // web identity, container and instance metadata).
   if (cfg.credentials !== undefined) config.credentials = { ...cfg.credentials };
+  // The pinned SDK supports Node 20; its notice that later releases will not is for whoever
+  // upgrades the pin, not for every gateway start-up (set the variable to 'false' to see it).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client(config);
 }

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, type Config, type TenantConfig } from './schema.js';
 
 export const CONFIG_ENV = 'POPGATE_CONFIG';
 
@@ -50,24 +50,24 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const tenants: Config['tenants'] = {};
   for (const [name, t] of Object.entries(cfg.tenants)) {
-    switch (t.adapter) {
-      case 'maildir':
-        tenants[name] = { ...t, path: abs(t.path), users: abs(t.users) };
-        break;
-      case 'imap':
-        tenants[name] = { ...t, ca: t.ca === undefined ? undefined : abs(t.ca), users: t.users === undefined ? undefined : abs(t.users) };
-        break;
-      case 's3':
-        tenants[name] = { ...t, users: abs(t.users) };
-        break;
-    }
-  }
-  for (const [name, t] of Object.entries(tenants)) {
-    if (t.certificate !== undefined) tenants[name] = { ...t, certificate: { ...t.certificate, cert: abs(t.certificate.cert), key: abs(t.certificate.key) } };
+    const own = adapterPaths(t, abs);
+    tenants[name] = own.certificate === undefined ? own : { ...own, certificate: { ...own.certificate, cert: abs(own.certificate.cert), key: abs(own.certificate.key) } };
   }
   return {
     ...cfg,
     tenants,
     tls: cfg.tls && { cert: abs(cfg.tls.cert), key: abs(cfg.tls.key) },
   };
+}
+
+/** Every adapter must have a case (each returns, so a new adapter without one does not compile). */
+function adapterPaths(t: TenantConfig, abs: (p: string) => string): TenantConfig {
+  switch (t.adapter) {
+    case 'maildir':
+      return { ...t, path: abs(t.path), users: abs(t.users) };
+    case 'imap':
+      return { ...t, ca: t.ca === undefined ? undefined : abs(t.ca), users: t.users === undefined ? undefined : abs(t.users) };
+    case 's3':
+      return { ...t, users: abs(t.users) };
+  }
 }

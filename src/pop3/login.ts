@@ -110,10 +110,12 @@ export async function login(conn: Connection, creds: Credentials, mechanism?: st
     );
   } catch (err) {
     if (err instanceof StoreError) {
-      // Stored backend credentials that the backend refuses are the operator's problem, not a wrong password.
+      // The gateway already verified the user: a backend refusing it now is the operator's
+      // problem (stored credentials, a user name the backend cannot use), not a wrong password.
       if (err.code === 'AUTH_FAILED' && tenant.auth.kind === 'local') {
-        log.error({ tenant: tenant.name, err: err.message }, 'the backend refused the stored credentials (auth: mapped)');
-        return fail(Replies.permanent, 'backend-credentials-refused');
+        const what = tenant.auth.mapped ? 'the stored backend credentials (auth: mapped)' : 'a user the users file accepted';
+        log.error({ tenant: tenant.name, err: err.message }, `the backend refused ${what}`);
+        return fail(Replies.permanent, 'backend-refused-verified-user');
       }
       return fail(replyForStoreError(err), storeOutcome(err, log, tenant));
     }
