@@ -48,7 +48,8 @@ export const AUTH_CACHE_TTL_MS = 5 * 60_000;
  * per-message size and total bytes held.
  */
 export const READ_AHEAD_MESSAGES = 32;
-export const READ_AHEAD_MAX_MESSAGE = 256 * 1024;
+/** Up to ~1 MB messages are read ahead too (one at a time in the budget), hiding a backend round trip each. */
+export const READ_AHEAD_MAX_MESSAGE = 1536 * 1024;
 export const READ_AHEAD_BUDGET = 2 * 1024 * 1024;
 
 /**

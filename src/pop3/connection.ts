@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { InMemoryMessage } from '../../adapters/contract.js';
 import type { ListenerConfig } from '../config/schema.js';
 import { Pop3Error } from '../errors.js';
-import { MAX_AUTH_LINE, MAX_COMMAND_LINE, MAX_PENDING_INPUT, OUTPUT_HIGH_WATER_MARK } from '../limits.js';
+import { MAX_AUTH_LINE, MAX_COMMAND_LINE, MAX_PENDING_INPUT, MESSAGE_READ_CHUNK, OUTPUT_HIGH_WATER_MARK } from '../limits.js';
 import type { Logger } from '../logger.js';
 import { COMMANDS } from './commands/index.js';
 import { DotStuffer } from './dot-stuffer.js';
@@ -299,7 +299,7 @@ export class Connection {
     try {
       this.writeRaw(Buffer.from(`+OK ${status}\r\n`));
       // A message already in memory skips the stream's async iterator (measurable per message).
-      for await (const chunk of source instanceof InMemoryMessage ? [source.bytes] : source) {
+      for await (const chunk of source instanceof InMemoryMessage ? slices(source.bytes) : source) {
         const out = stuffer.push(top === undefined ? (chunk as Buffer) : top.push(chunk as Buffer));
         if (out.length > 0) this.writeRaw(out);
         if (socket.writableLength > OUTPUT_HIGH_WATER_MARK) {
@@ -410,4 +410,9 @@ export class Connection {
     this.transaction = undefined;
     this.close(lastLine);
   }
+}
+
+/** A message in memory, in MESSAGE_READ_CHUNK pieces: output buffers and drain checks stay small. */
+function* slices(bytes: Buffer): Generator<Buffer> {
+  for (let at = 0; at < bytes.length; at += MESSAGE_READ_CHUNK) yield bytes.subarray(at, at + MESSAGE_READ_CHUNK);
 }
