@@ -14,23 +14,16 @@ export interface TestCert {
 let cached: TestCert | undefined;
 
 export function testCert(): TestCert {
-  if (cached !== undefined) return cached;
-  requireProgram('openssl');
-  const dir = mkdtempSync(join(tmpdir(), 'popgate-cert-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const certPath = join(dir, 'cert.pem');
-  const keyPath = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' });
-  cached = { certPath, keyPath, cert: readFileSync(certPath) };
+  cached ??= selfSigned('localhost', ['DNS:localhost', 'IP:127.0.0.1']);
   return cached;
 }
 
 /** A self-signed certificate for these DNS names (the first is also the CN), e.g. a tenant's own. */
 export function certFor(names: readonly string[]): TestCert {
+  return selfSigned(names[0] ?? 'unnamed', names.map((n) => `DNS:${n}`));
+}
+
+function selfSigned(commonName: string, altNames: readonly string[]): TestCert {
   requireProgram('openssl');
   const dir = mkdtempSync(join(tmpdir(), 'popgate-cert-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -38,8 +31,8 @@ export function certFor(names: readonly string[]): TestCert {
   const keyPath = join(dir, 'key.pem');
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', `/CN=${names[0] ?? 'unnamed'}`,
-    '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+    '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', `/CN=${commonName}`,
+    '-addext', `subjectAltName=${altNames.join(',')}`,
   ], { stdio: 'ignore' });
   return { certPath, keyPath, cert: readFileSync(certPath) };
 }

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { renderPrefix, templateProblem } from '../../adapters/s3/prefix.js';
 import { S3Store } from '../../adapters/s3/store.js';
 import { parseConfig } from '../../src/config/loader.js';
+import { configIssues } from '../helpers/config-issues.js';
 import { ConfigError, StoreError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 
@@ -16,15 +17,7 @@ tenants:
   mail: { adapter: s3, users: users.yaml, ${tenant} }
 `;
 
-function issues(text: string): string[] {
-  try {
-    parseConfig(text, '/etc/popgate');
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return [...err.issues];
-  }
-  assert.fail('expected a ConfigError');
-}
+const issues = (text: string): string[] => configIssues(text);
 
 describe('S3 tenant config', () => {
   it('accepts a minimal tenant and fills the defaults', () => {

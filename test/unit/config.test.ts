@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/loader.js';
-import { ConfigError } from '../../src/errors.js';
+import { configIssues } from '../helpers/config-issues.js';
 
 const valid = `
 listeners: [{ host: 127.0.0.1, port: 1110 }]
@@ -9,15 +9,7 @@ tenants:
   main: { adapter: maildir, path: 'mail/{user}', users: users.yaml }
 `;
 
-function issues(text: string): string[] {
-  try {
-    parseConfig(text, '/etc/popgate');
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return [...err.issues];
-  }
-  assert.fail('expected a ConfigError');
-}
+const issues = (text: string): string[] => configIssues(text);
 
 describe('config validation', () => {
   it('accepts a minimal config, fills defaults and resolves relative paths', () => {
