@@ -5,15 +5,16 @@
  * [LOGIN-DELAY] are only said once the credentials were proven.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BackendLogin, Maildrop } from '../../adapters/contract.js';
+import type { Maildrop } from '../../adapters/contract.js';
 import type { Credentials } from '../auth/credentials.js';
-import { spendVerifyCost, verifyLocal } from '../auth/local-verifier.js';
+import { spendVerifyCost } from '../auth/local-verifier.js';
 import { Pop3Error, Replies, StoreError, replyForStoreError } from '../errors.js';
 import { combinedLease } from '../locks/tenant-sessions.js';
 import type { Logger } from '../logger.js';
 import type { Tenant } from '../tenants.js';
 import type { Connection } from './connection.js';
 import { loginDelayOf, mechanismsOf } from './tenant-policy.js';
+import { backendLoginFor } from './backend-login.js';
 import { Transaction } from './transaction.js';
 
 /** `mechanism`: the SASL mechanism used, checked against the routed tenant's list. */
@@ -38,34 +39,9 @@ export async function login(conn: Connection, creds: Credentials, mechanism?: st
     await spendVerifyCost(creds);
     return fail(Replies.authFailed, 'auth-failed', `mechanism ${mechanism} is not allowed for tenant ${tenant.name}`);
   }
-  const names = { local: routed.local, ...(routed.domain !== undefined && { domain: routed.domain }) };
-  let backendLogin: BackendLogin;
-  if (tenant.auth.kind === 'local') {
-    if (creds.kind === 'bearer') return fail(Replies.authFailed, 'auth-failed');
-    let ok: boolean;
-    try {
-      ok = await verifyLocal(tenant.auth.users, user, creds);
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'users file unreadable');
-      return fail(Replies.temporary, 'users-file-error');
-    }
-    if (!ok) return fail(Replies.authFailed, 'auth-failed');
-    if (tenant.auth.mapped) {
-      const backend = tenant.auth.users.get(user)?.backend;
-      if (backend === undefined) {
-        log.error({ tenant: tenant.name }, 'account has no backend credentials (auth: mapped)');
-        return fail(Replies.permanent, 'no-backend-credentials');
-      }
-      backendLogin = { user: backend.user, password: backend.password };
-    } else {
-      backendLogin = { user, ...names };
-    }
-  } else {
-    // The backend checks the secret itself; challenge-response methods cannot be passed on.
-    if (creds.kind === 'password' && tenant.auth.passwords) backendLogin = { user, ...names, password: creds.password };
-    else if (creds.kind === 'bearer' && tenant.auth.tokens) backendLogin = { user, ...names, accessToken: creds.token };
-    else return fail(Replies.authFailed, 'auth-failed');
-  }
+  const checked = await backendLoginFor(tenant, user, { local: routed.local, domain: routed.domain }, creds, log);
+  if (checked instanceof Pop3Error) return fail(checked, outcomeOf(checked));
+  const backendLogin = checked;
 
   const listSince = routed.recent ? new Date(Date.now() - tenant.config.recent.days * 86_400_000) : undefined;
   const open = (): Promise<Maildrop> =>
@@ -121,6 +97,13 @@ export async function login(conn: Connection, creds: Credentials, mechanism?: st
     }
     throw err;
   }
+}
+
+/** Fixed outcome names for the log, by reply. */
+function outcomeOf(reply: Pop3Error): string {
+  if (reply === Replies.authFailed) return 'auth-failed';
+  if (reply === Replies.temporary) return 'users-file-error';
+  return 'no-backend-credentials';
 }
 
 async function refuse(drop: Maildrop | undefined, log: Logger, reply: Pop3Error, outcome: string): Promise<never> {
