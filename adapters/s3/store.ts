@@ -16,7 +16,7 @@ import { S3Drop } from './drop.js';
 import { classifyS3Error, describeS3Error, isCredentialError } from './errors.js';
 import { listMailbox } from './listing.js';
 import { ObjectReader } from './objects.js';
-import { renderPrefix } from './prefix.js';
+import { overlapProblem, renderPrefix, userSegmentsOf } from './prefix.js';
 import { CrlfSizes } from './sizes.js';
 
 export class S3Store implements MailStore {
@@ -26,6 +26,8 @@ export class S3Store implements MailStore {
   /** CRLF sizes by bucket + key + ETag (an object version never changes). */
   private readonly sizes: CrlfSizes;
   private readonly moveTemplate: string | undefined;
+  /** Path segments of `{user}` for every login of this tenant (see prefix.ts). */
+  private readonly userSegments: number;
 
   constructor(
     private readonly cfg: S3TenantConfig,
@@ -33,22 +35,25 @@ export class S3Store implements MailStore {
     sessionIdleMs: number,
   ) {
     this.moveTemplate = cfg.deleteMode.startsWith('move:') ? cfg.deleteMode.slice('move:'.length) : undefined;
-    if (this.moveTemplate !== undefined && (this.moveTemplate.startsWith(cfg.prefix) || cfg.prefix.startsWith(this.moveTemplate))) {
-      // The next listing would find the moved messages again (or list the archive as mail).
-      throw new ConfigError([`deleteMode: the move prefix "${this.moveTemplate}" and the mailbox prefix "${cfg.prefix}" must not contain one another`]);
+    const overlap = this.moveTemplate === undefined ? undefined : overlapProblem(cfg.prefix, this.moveTemplate);
+    if (overlap !== undefined) {
+      // One user's archive could be another user's mailbox (or the next listing would find the
+      // moved messages again): refused before any session can open.
+      throw new ConfigError([`deleteMode: the move prefix and the mailbox prefix must not overlap: ${overlap}`]);
     }
+    this.userSegments = userSegmentsOf(cfg.userName);
     this.client = createS3Client(cfg, sessionIdleMs);
     this.reader = new ObjectReader(this.client, cfg.bucket);
     this.sizes = new CrlfSizes(cfg.bucket, new LRUCache<string, number>({ max: SIZE_CACHE_ENTRIES }), this.reader);
   }
 
   lockKey(login: BackendLogin): string {
-    return `s3:${this.cfg.endpoint ?? this.cfg.region}/${this.cfg.bucket}/${renderPrefix(this.cfg.prefix, login)}`;
+    return `s3:${this.cfg.endpoint ?? this.cfg.region}/${this.cfg.bucket}/${renderPrefix(this.cfg.prefix, login, this.userSegments)}`;
   }
 
   async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
     const started = Date.now();
-    const prefix = renderPrefix(this.cfg.prefix, login);
+    const prefix = renderPrefix(this.cfg.prefix, login, this.userSegments);
     const plan = this.commitPlan(prefix, login);
     let listing;
     try {
@@ -86,7 +91,7 @@ export class S3Store implements MailStore {
   }
 
   private commitPlan(prefix: string, login: BackendLogin): CommitPlan {
-    if (this.moveTemplate !== undefined) return { mode: 'move', from: prefix, to: renderPrefix(this.moveTemplate, login) };
+    if (this.moveTemplate !== undefined) return { mode: 'move', from: prefix, to: renderPrefix(this.moveTemplate, login, this.userSegments) };
     return { mode: this.cfg.deleteMode === 'keep' ? 'keep' : 'delete' };
   }
 }

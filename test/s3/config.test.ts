@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderPrefix, templateProblem } from '../../adapters/s3/prefix.js';
+import { renderPrefix, templateProblem, userSegmentsOf } from '../../adapters/s3/prefix.js';
 import { S3Store } from '../../adapters/s3/store.js';
 import { parseConfig } from '../../src/config/loader.js';
 import { configIssues } from '../helpers/config-issues.js';
@@ -57,11 +57,40 @@ describe('S3 tenant config', () => {
     assert.match(issues(config("prefix: '{user}/'")).join('\n'), /bucket/);
   });
 
-  it('refuses a move prefix inside the mailbox prefix (the next listing would find the moved mail)', () => {
-    const cfg = parseConfig(config("bucket: b, prefix: 'inbound/{user}/', deleteMode: 'move:inbound/{user}/done/'"), '/');
-    const tenant = cfg.tenants.mail;
+  const storeFor = (tenantText: string): S3Store => {
+    const tenant = parseConfig(config(tenantText), '/').tenants.mail;
     assert.equal(tenant?.adapter, 's3');
-    assert.throws(() => new S3Store(tenant, createLogger('silent'), 600_000), (err: unknown) => err instanceof ConfigError && /must not contain one another/.test(err.message));
+    return new S3Store(tenant, createLogger('silent'), 600_000);
+  };
+  const overlapRefused = (err: unknown): boolean => err instanceof ConfigError && /deleteMode: the move prefix and the mailbox prefix must not overlap/.test(err.message);
+
+  it('refuses a move prefix inside the mailbox prefix (the next listing would find the moved mail)', () => {
+    assert.throws(() => storeFor("bucket: b, prefix: 'inbound/{user}/', deleteMode: 'move:inbound/{user}/done/'"), overlapRefused);
+  });
+
+  it('refuses move and mailbox templates whose renderings could overlap, though their texts do not start alike', () => {
+    // User "archive" would list every user's archive.
+    assert.throws(() => storeFor("bucket: b, prefix: 'inbound/{user}/', deleteMode: 'move:inbound/archive/{user}/'"), overlapRefused);
+    // The mailbox of user "archive" would be inside every archive's parent, and the other way round.
+    assert.throws(() => storeFor("bucket: b, prefix: 'archive/{user}/', deleteMode: 'move:archive/old/{user}/'"), overlapRefused);
+    assert.throws(() => storeFor("bucket: b, prefix: 'mail/{domain}/{local}/', deleteMode: 'move:mail/{user}/'"), overlapRefused);
+    // A whole-bucket mailbox contains every other prefix.
+    assert.throws(() => storeFor("bucket: b, prefix: '', deleteMode: 'move:archive/{user}/'"), overlapRefused);
+  });
+
+  it('accepts move and mailbox templates that differ before their first placeholder', () => {
+    storeFor("bucket: b, prefix: 'inbound/{user}/', deleteMode: 'move:archive/{user}/'");
+    storeFor("bucket: b, prefix: 'inbound/{domain}/{local}/', deleteMode: 'move:inbound-archive/{domain}/{local}/'");
+    storeFor("bucket: b, prefix: 'mail/new/{user}/', deleteMode: 'move:mail/old/{user}/'");
+  });
+
+  it('refuses a placeholder that does not fill a whole path segment', () => {
+    // `a.b`@`c` and `a`@`b.c` would share inbound/a.b.c/.
+    assert.match(issues(config("bucket: b, prefix: 'inbound/{local}.{domain}/'")).join('\n'), /prefix: \{local\} must fill a whole path segment/);
+    // User `bob-archive` would read bob's archive.
+    assert.match(issues(config("bucket: b, prefix: 'inbound/{user}/', deleteMode: 'move:inbound/{user}-archive/'")).join('\n'), /deleteMode.*\{user\} must fill a whole path segment/);
+    assert.match(issues(config("bucket: b, prefix: 'in/x{user}/'")).join('\n'), /whole path segment/);
+    assert.match(issues(config("bucket: b, prefix: 'in//{user}/'")).join('\n'), /empty path segment/);
   });
 });
 
@@ -71,21 +100,41 @@ describe('S3 prefix templates', () => {
     assert.equal(renderPrefix('{user}/', { user: 'john@example.com', local: 'john', domain: 'example.com' }), 'john@example.com/');
   });
 
-  it('takes local part and domain from a user@domain name when the router gave none', () => {
-    assert.equal(renderPrefix('in/{domain}/{local}/', { user: 'Ann@Example.COM' }), 'in/example.com/Ann/');
-    assert.equal(renderPrefix('in/{local}/', { user: 'ann' }), 'in/ann/');
+  it('uses local and domain exactly as routing gave them: a default-tenant login has no domain, whatever its name holds', () => {
+    // The router gives a login routed to the default tenant the whole name as its local part.
+    assert.equal(renderPrefix('in/{local}/', { user: 'john@other.org', local: 'john@other.org' }), 'in/john@other.org/');
+    assert.throws(
+      () => renderPrefix('in/{domain}/{local}/', { user: 'john@other.org', local: 'john@other.org' }),
+      (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT' && /has no domain/.test(err.message),
+    );
+    assert.throws(() => renderPrefix('in/{local}/', { user: 'ann' }), (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT' && /has no local/.test(err.message));
   });
 
   it('fails with PERMANENT when {domain} is needed and the login has none', () => {
     assert.throws(
-      () => renderPrefix('in/{domain}/{local}/', { user: 'ann' }),
+      () => renderPrefix('in/{domain}/{local}/', { user: 'ann', local: 'ann' }),
       (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT' && /has no domain/.test(err.message),
     );
   });
 
   it('never lets a value leave its path segment', () => {
-    for (const user of ['a/b', '..', '.', 'a\nb']) {
-      assert.throws(() => renderPrefix('in/{user}/', { user }), (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT', user);
+    for (const user of ['a/b', '..', '.', 'a\nb', '']) {
+      assert.throws(() => renderPrefix('in/{user}/', { user }), (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT', JSON.stringify(user));
+    }
+    for (const local of ['a/b', '..', 'x\u007f']) {
+      assert.throws(() => renderPrefix('in/{domain}/{local}/', { user: 'u', local, domain: 'example.com' }), (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT', JSON.stringify(local));
+    }
+  });
+
+  it('lets {user} span as many segments as the tenant\'s userName gives it, each one safe', () => {
+    assert.equal(userSegmentsOf('{domain}/{local}'), 2);
+    assert.equal(userSegmentsOf('local'), 1);
+    assert.equal(userSegmentsOf('full'), 1);
+    assert.equal(userSegmentsOf('{local}@{domain}'), 1);
+    assert.equal(renderPrefix('inbound/{user}/', { user: 'example.com/john', local: 'john', domain: 'example.com' }, 2), 'inbound/example.com/john/');
+    // Fewer or more segments would make one mailbox a prefix of another: example.com/ holds example.com/john/.
+    for (const user of ['example.com', 'example.com/a/b', 'example.com/..', 'example.com/', '/john', 'example.com/a\tb']) {
+      assert.throws(() => renderPrefix('inbound/{user}/', { user }, 2), (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT', JSON.stringify(user));
     }
   });
 

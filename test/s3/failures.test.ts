@@ -195,4 +195,18 @@ describe('S3 refusals and vanished objects', () => {
     c2.destroy();
     assert.ok(logLines(g).some((l) => String(l.err).includes('has no domain')));
   });
+
+  it('userName {domain}/{local}: {user} spans two segments; a local part holding "/" is [SYS/PERM]', async () => {
+    const g = await gateway(
+      { prefix: 'inbound/{user}/', userName: '{domain}/{local}', domains: ['example.com'] },
+      { 'example.com/john': { password: 'johnpass' }, 'example.com/a/b': { password: 'abpass' } },
+    );
+    const c = await loggedIn(g, 'john@example.com', 'johnpass');
+    assert.deepEqual((await c.lines('UIDL')).lines, ['1 m1']);
+    await c.quit();
+    // "a/b"@example.com would make inbound/example.com/a/ + b/: refused, not a deeper folder of "a".
+    const { c: c2, answer } = await pass(g.port, 'a/b@example.com', 'abpass');
+    assert.match(answer, PERM);
+    c2.destroy();
+  });
 });
