@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { S3_COPY_CONCURRENCY, S3_DELETE_BATCH } from '../../src/limits.js';
 import type { CommitResult } from '../contract.js';
 import { mapLimit } from '../shared/map-limit.js';
+import { withContentMd5 } from './content-md5.js';
 import { describeS3Error } from './errors.js';
 import type { S3Object } from './objects.js';
 
@@ -21,7 +22,7 @@ export async function deleteKeys(client: S3Client, bucket: string, keys: readonl
     const batch = keys.slice(i, i + S3_DELETE_BATCH);
     try {
       // Quiet: the answer lists only the keys that failed.
-      const out = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+      const out = await client.send(withContentMd5(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })));
       for (const e of out.Errors ?? []) failed.push({ id: e.Key ?? '', reason: `${e.Code ?? 'Error'}: ${e.Message ?? ''}` });
     } catch (err) {
       const reason = describeS3Error(err);

@@ -57,6 +57,15 @@ describe('S3 deleteMode at QUIT', () => {
     assert.deepEqual(await keys(ALICE_PREFIX), ['2 with space', '3-Grüße-日本', 'sub/4-nested']);
   });
 
+  it('DeleteObjects carries Content-MD5, the MD5 of the body the server received (older MinIO and Ceph need it)', async () => {
+    assert.match(await deleteAndQuit(gw('delete'), ['1-first', '3-Grüße-日本']), /^\+OK/);
+    const deletes = proxy.requests.filter((r) => r.deleteKeys !== undefined);
+    assert.equal(deletes.length, 1);
+    const { headers, body } = deletes[0] as { headers: Record<string, unknown>; body: Buffer };
+    assert.equal(headers['content-md5'], createHash('md5').update(body).digest('base64'));
+    assert.deepEqual(Object.keys(headers).filter((h) => h.startsWith('x-amz-checksum-') || h.startsWith('x-amz-sdk-checksum-')), [], 'the CRC32 headers are replaced');
+  });
+
   it('keep: QUIT says +OK and nothing is removed', async () => {
     assert.equal(await deleteAndQuit(gw('keep'), ['1-first', '5-last']), '+OK Logging out, 2 messages deleted.');
     assert.deepEqual(await keys(ALICE_PREFIX), [...REL].sort());
