@@ -45,6 +45,13 @@ export const s3TenantFields = {
   requestTimeoutMs: z.number().int().min(100).default(30_000),
   /** Attempts per request (the SDK's standard retry: throttling and 5xx answers, resets, refused connections). */
   maxAttempts: z.number().int().min(1).max(10).default(5),
+  /**
+   * How a message larger than the 64 KiB probe gets its POP3 size: `exact` streams it once and
+   * counts (what LIST says is what RETR sends); `probe` reads only its first 64 KiB and, when
+   * they hold no bare LF, announces the stored size, which is wrong for an object with bare LFs
+   * only further on (see README "S3").
+   */
+  sizes: z.enum(['exact', 'probe']).default('exact'),
 };
 
 /** Placeholders a template may use (for messages). */

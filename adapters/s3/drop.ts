@@ -1,4 +1,10 @@
-/** One POP3 session's view of a mailbox prefix: sizes on demand, streaming, TOP by range, UPDATE. */
+/**
+ * One POP3 session's view of a mailbox prefix: sizes on demand, streaming, TOP by range, UPDATE.
+ *
+ * Memory: a session holds one record per message (what the core sees and what S3 needs, in one
+ * object, found by its position: the id is the position in decimal) and one number per message
+ * for the size it announced; a mailbox of 100,000 objects is listed on every login.
+ */
 import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -6,12 +12,17 @@ import type { Logger } from 'pino';
 import { StoreError } from '../../src/errors.js';
 import { READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHEAD_MESSAGES, S3_READ_AHEAD_CONCURRENCY, S3_TOP_FIRST_RANGE } from '../../src/limits.js';
 import { InMemoryMessage, type CommitResult, type Maildrop, type MessageInfo, type SizeResolver, type TopFetcher } from '../contract.js';
+import { CrlfSizeCounter } from '../shared/crlf-size.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { ReadAhead } from '../shared/read-ahead.js';
 import { topLength } from '../shared/top-lines.js';
 import { applyCommit, type CommitPlan } from './commit.js';
+import { UnreadableObjectError, describeS3Error, logOperatorProblem } from './errors.js';
 import { prepend, type ObjectReader, type S3Object } from './objects.js';
 import type { CrlfSizes } from './sizes.js';
+
+/** One message of the session: the core's view and the object it is, in one record. */
+export interface S3Message extends MessageInfo, S3Object {}
 
 export interface S3DropDeps {
   readonly client: S3Client;
@@ -22,88 +33,174 @@ export interface S3DropDeps {
   readonly logger: Logger;
 }
 
+/** Unreadable objects named in one log line, at most. */
+const UNREADABLE_LOGGED = 10;
+
 export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
-  readonly messages: readonly MessageInfo[];
-  private readonly objects: ReadonlyMap<string, S3Object>;
-  /** The sizes this session announced (listed or resolved), to check against what RETR sent. */
-  private readonly announced = new Map<string, number>();
-  private readonly readAhead: ReadAhead;
+  /** Message i has id `String(i)`. */
+  readonly messages: readonly S3Message[];
+  /** The size this session announced for each message (NaN until it did), to check RETR against. */
+  private readonly announced: Float64Array;
+  /** Made at the first fetch: sessions that only list (UIDL, STAT) never pay for its index. */
+  private readAhead: ReadAhead | undefined;
   /** Stops read-ahead requests still in flight when the session ends. */
   private readonly done = new AbortController();
   private closed = false;
 
   constructor(
-    messages: readonly MessageInfo[],
-    objects: readonly S3Object[],
+    messages: readonly S3Message[],
     private readonly deps: S3DropDeps,
   ) {
     this.messages = messages;
-    this.objects = new Map(objects.map((o) => [o.key, o]));
-    for (const m of messages) if (m.size !== null) this.announced.set(m.id, m.size);
-    // Read-ahead budgets the octets it holds: the stored sizes, known for every object now.
-    const stored = objects.map((o) => ({ id: o.key, uidl: '', size: o.size }));
-    const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
-    this.readAhead = new ReadAhead(stored, limits, (ids) => this.loadMany(ids));
+    this.announced = new Float64Array(messages.length).fill(Number.NaN);
+    messages.forEach((m, i) => {
+      if (m.size !== null) this.announced[i] = m.size;
+    });
     setMaxListeners(S3_READ_AHEAD_CONCURRENCY * 2, this.done.signal);
   }
 
   async resolveSizes(ids: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, number>> {
     const started = Date.now();
-    const measured = await this.deps.sizes.resolve(ids.map((id) => this.object(id)), signal);
-    const sizes = new Map<string, number>();
-    let guessed = 0;
-    for (const [id, m] of measured) {
-      sizes.set(id, m.size);
-      this.announced.set(id, m.size);
-      if (!m.exact) guessed++;
+    const wanted = ids.map((id) => this.message(id));
+    let measured;
+    try {
+      measured = await this.deps.sizes.resolve(wanted, signal);
+    } catch (err) {
+      logOperatorProblem(this.deps.logger, err, 'object', { op: 'sizes' });
+      throw err;
     }
-    this.deps.logger.debug({ op: 'sizes', ms: Date.now() - started, resolved: sizes.size, fromContentLength: guessed }, 's3: sizes resolved');
+    const sizes = new Map<string, number>();
+    const unreadable: { key: string; err: string }[] = [];
+    let guessed = 0;
+    measured.forEach((m, i) => {
+      const msg = wanted[i] as S3Message;
+      sizes.set(msg.id, m.size);
+      this.announced[Number(msg.id)] = m.size;
+      if (m.unreadable !== undefined) unreadable.push({ key: msg.key, err: describeS3Error(m.unreadable) });
+      else if (!m.exact) guessed++;
+    });
+    if (unreadable.length > 0) {
+      this.deps.logger.warn(
+        { unreadable: unreadable.length, first: unreadable.slice(0, UNREADABLE_LOGGED) },
+        's3: objects that cannot be read are listed with their stored size; RETR and TOP of them fail, the other messages are served',
+      );
+    }
+    this.deps.logger.debug({ op: 'sizes', ms: Date.now() - started, resolved: sizes.size, guessed }, 's3: sizes resolved');
     return sizes;
   }
 
   async fetch(id: string, signal: AbortSignal): Promise<Readable> {
+    const msg = this.message(id);
+    this.readAhead ??= this.makeReadAhead();
     const early = await this.readAhead.take(id);
     if (early !== undefined) return early;
-    return this.deps.reader.open(this.object(id), signal);
+    try {
+      return await this.deps.reader.open(msg, signal);
+    } catch (err) {
+      throw this.reported(err, msg);
+    }
   }
 
   async fetchTop(id: string, lines: number, signal: AbortSignal): Promise<Readable> {
-    const obj = this.object(id);
-    const whole = obj.size <= S3_TOP_FIRST_RANGE;
-    const head = await this.deps.reader.read(obj, signal, whole ? undefined : { start: 0, end: S3_TOP_FIRST_RANGE - 1 });
-    if (head.length >= obj.size || topLength(head, lines) !== undefined) return new InMemoryMessage(head);
-    // The header and the lines asked for go past the first range: stream the rest from there;
-    // the core stops reading (and closes the response) once it has them.
-    return prepend(head, await this.deps.reader.open(obj, signal, { start: head.length }));
+    const msg = this.message(id);
+    const whole = msg.stored <= S3_TOP_FIRST_RANGE;
+    try {
+      const head = await this.deps.reader.read(msg, signal, whole ? undefined : { start: 0, end: S3_TOP_FIRST_RANGE - 1 });
+      if (head.length >= msg.stored) {
+        this.counted(msg, head);
+        return new InMemoryMessage(head);
+      }
+      if (topLength(head, lines) !== undefined) return new InMemoryMessage(head);
+      // The header and the lines asked for go past the first range: stream the rest from there;
+      // the core stops reading (and closes the response) once it has them.
+      const rest = await this.deps.reader.open(msg, signal, { start: head.length });
+      return prepend(head, this.counting(msg, head, rest));
+    } catch (err) {
+      throw this.reported(err, msg);
+    }
   }
 
   retrieved(id: string, size: number): void {
-    const announced = this.announced.get(id);
-    const obj = this.objects.get(id);
-    if (obj === undefined || announced === size) return;
-    this.deps.logger.warn({ key: id, announced, streamed: size }, 's3: the announced size was wrong; cached the streamed size');
-    this.deps.sizes.remember(obj, size);
-    this.announced.set(id, size);
+    const msg = this.message(id);
+    const i = Number(id);
+    const announced = this.announced[i];
+    if (announced !== size) {
+      this.deps.logger.warn({ key: msg.key, announced, streamed: size }, 's3: the announced size was wrong; cached the streamed size');
+      this.announced[i] = size;
+    }
+    // What RETR sent is exact, whatever was announced (a probe's guess that was right included).
+    if (this.deps.sizes.cached(msg)?.exact !== true) this.deps.sizes.remember(msg, size);
   }
 
   async commit(change: { readonly deleted: readonly string[] }): Promise<CommitResult> {
     const started = Date.now();
-    const result = await applyCommit(this.deps.client, this.deps.bucket, this.deps.plan, change.deleted.map((id) => this.object(id)), this.deps.logger);
-    this.deps.logger.debug({ op: 'commit', mode: this.deps.plan.mode, ms: Date.now() - started, removed: result.removed, failed: result.failed.length }, 's3: update applied');
-    return result;
+    const doomed = change.deleted.map((id) => this.message(id));
+    const result = await applyCommit(this.deps.client, this.deps.bucket, this.deps.plan, doomed, this.deps.logger);
+    // The core logs the failures by id; the reason names the key for the operator.
+    const failed = result.failed.map((f) => ({ id: f.message.id, reason: `${f.message.key}: ${f.reason}` }));
+    this.deps.logger.debug({ op: 'commit', mode: this.deps.plan.mode, ms: Date.now() - started, removed: result.removed, failed: failed.length }, 's3: update applied');
+    return { removed: result.removed, failed };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.done.abort();
-    this.readAhead.clear();
+    this.readAhead?.clear();
   }
 
-  private object(id: string): S3Object {
-    const obj = this.objects.get(id);
-    if (obj === undefined) throw new StoreError('NOT_FOUND', 's3: no such key in this session');
-    return obj;
+  private message(id: string): S3Message {
+    const msg = this.messages[Number(id)];
+    if (msg === undefined || msg.id !== id) throw new StoreError('NOT_FOUND', 's3: no such message in this session');
+    return msg;
+  }
+
+  /** Logs what an operator must know about a failed read (this message's own, or the tenant's). */
+  private reported(err: unknown, msg: S3Message): unknown {
+    if (err instanceof UnreadableObjectError) {
+      this.deps.logger.warn({ key: msg.key, err: describeS3Error(err) }, 's3: this object cannot be read: RETR and TOP of it fail, the other messages are served');
+    } else {
+      logOperatorProblem(this.deps.logger, err, 'object', { key: msg.key });
+    }
+    return err;
+  }
+
+  /**
+   * A TOP that read the whole object knows its exact size, as RETR does: where this session's
+   * size was a guess (or never measured), the count is kept for later sessions. The core calls
+   * retrieved() only after RETR, and fetchmail downloads with TOP.
+   */
+  private counted(msg: S3Message, whole: Buffer): void {
+    if (this.deps.sizes.cached(msg)?.exact === true) return;
+    const counter = new CrlfSizeCounter();
+    counter.push(whole);
+    this.corrected(msg, counter.octets);
+  }
+
+  /** `rest` as is, counting it (with `head`) when a guess could be replaced by an exact size. */
+  private counting(msg: S3Message, head: Buffer, rest: Readable): Readable {
+    if (this.deps.sizes.cached(msg)?.exact === true) return rest;
+    const counter = new CrlfSizeCounter();
+    counter.push(head);
+    rest.on('data', (chunk: Buffer) => counter.push(chunk));
+    // Only a body read to its end is the whole message (the core destroys it once TOP has its lines).
+    rest.once('end', () => this.corrected(msg, counter.octets));
+    return rest;
+  }
+
+  private corrected(msg: S3Message, size: number): void {
+    const announced = this.announced[Number(msg.id)];
+    if (announced !== undefined && !Number.isNaN(announced) && announced !== size) {
+      this.deps.logger.warn({ key: msg.key, announced, counted: size }, 's3: the announced size was wrong (a TOP read the whole message); cached the counted size');
+    }
+    this.deps.sizes.remember(msg, size);
+  }
+
+  private makeReadAhead(): ReadAhead {
+    // Read-ahead budgets the octets it holds: the stored sizes, known for every object.
+    const stored = this.messages.map((m) => ({ id: m.id, uidl: '', size: m.stored }));
+    const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
+    return new ReadAhead(stored, limits, (ids) => this.loadMany(ids));
   }
 
   /** Read-ahead: the next small objects, a few requests at a time; null for any that fails. */
@@ -114,7 +211,7 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
     void mapLimit(ids, S3_READ_AHEAD_CONCURRENCY, async (id) => {
       const resolve = waiting.get(id) as (data: Buffer | null) => void;
       try {
-        resolve(this.done.signal.aborted ? null : await this.deps.reader.read(this.object(id), this.done.signal));
+        resolve(this.done.signal.aborted ? null : await this.deps.reader.read(this.message(id), this.done.signal));
       } catch {
         // The normal fetch meets (and reports) the same failure.
         resolve(null);

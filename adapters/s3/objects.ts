@@ -1,20 +1,21 @@
 /**
  * Reading objects: whole or by byte range, always streamed from the response (never buffered
- * unless the caller asks for a small piece), and only the version that was listed (If-Match on
- * the listed ETag: an object replaced since the listing is "gone", not silently different).
+ * unless the caller asks for a small piece, and then never more than that piece), and only the
+ * version that was listed (If-Match on the listed ETag: an object replaced since the listing is
+ * "gone", not silently different).
  */
 import { PassThrough, Readable, pipeline } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { StoreError } from '../../src/errors.js';
 import { classifyS3Error } from './errors.js';
+import { sliceRange } from './range-fallback.js';
 
 /** One listed object: the key, its version (ETag) and its stored size. */
 export interface S3Object {
   readonly key: string;
   readonly etag: string | undefined;
   /** Octets as stored (LF objects are larger on the wire). */
-  readonly size: number;
-  readonly lastModified: Date;
+  readonly stored: number;
 }
 
 /** Inclusive start, inclusive end (`bytes=start-end`); no end means "to the end of the object". */
@@ -31,9 +32,9 @@ export class ObjectReader {
 
   /** The object (or a range of it) as a stream. @throws StoreError NOT_FOUND when it is gone. */
   async open(obj: S3Object, signal: AbortSignal, range?: ByteRange): Promise<Readable> {
-    let body: unknown;
+    let out: GetObjectCommandOutput;
     try {
-      const out = await this.client.send(
+      out = await this.client.send(
         new GetObjectCommand({
           Bucket: this.bucket,
           Key: obj.key,
@@ -42,25 +43,42 @@ export class ObjectReader {
         }),
         { abortSignal: signal },
       );
-      body = out.Body;
     } catch (err) {
       throw classifyS3Error(err, range === undefined ? 'reading an object' : 'reading part of an object');
     }
     // In Node the SDK's body is the HTTP response itself (an IncomingMessage).
+    const body = out.Body;
     if (!(body instanceof Readable)) throw new StoreError('TEMPORARY', 's3: GetObject returned no readable body');
+    if (range !== undefined && out.$metadata.httpStatusCode !== 206) return sliceRange(body, range);
     return body;
   }
 
-  /** A small object or range, whole in memory (size probes, TOP heads, read-ahead). */
+  /**
+   * A small object or range, whole in memory (size probes, TOP heads, read-ahead): never more
+   * than was asked for, whatever the server sends.
+   */
   async read(obj: S3Object, signal: AbortSignal, range?: ByteRange): Promise<Buffer> {
+    const wanted = range === undefined ? obj.stored : Math.min(range.end ?? Number.POSITIVE_INFINITY, obj.stored - 1) - range.start + 1;
     const stream = await this.open(obj, signal, range);
     const chunks: Buffer[] = [];
+    let held = 0;
     try {
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (held + chunk.length > wanted) {
+          // More than the listed size: the object was replaced and the server ignored If-Match.
+          if (range === undefined) throw new StoreError('NOT_FOUND', 's3: the object is longer than listed (replaced since the listing)');
+          // A partial answer longer than the range: keep the range, close the response.
+          chunks.push(chunk.subarray(0, wanted - held));
+          held = wanted;
+          break;
+        }
+        chunks.push(chunk);
+        held += chunk.length;
+      }
     } catch (err) {
       throw classifyS3Error(err, 'reading an object');
     }
-    return Buffer.concat(chunks);
+    return Buffer.concat(chunks, held);
   }
 }
 

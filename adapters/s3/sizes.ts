@@ -1,52 +1,63 @@
 /**
- * Exact POP3 sizes (CRLF octets) of objects, computed once per object version and cached.
+ * POP3 sizes (CRLF octets) of objects, computed once per object version and cached.
  *
  * - An object of at most S3_SIZE_PROBE octets is read whole in one request: its size is counted.
- * - A larger one is read by a ranged GET of its first S3_SIZE_PROBE octets. If they hold a bare
- *   LF the object is an LF object: the rest is streamed (from where the probe stopped) and
- *   counted. If they hold none, the object is taken to be CRLF throughout and ContentLength is
- *   its size; RETR checks that (see S3Drop.retrieved) and a wrong guess is corrected in the cache.
+ * - `sizes: exact` (the default): a larger one is streamed once (never held) and counted, so a
+ *   size announced by LIST or STAT is always what RETR sends.
+ * - `sizes: probe`: a larger one is read by a ranged GET of its first S3_SIZE_PROBE octets. If
+ *   they hold a bare LF the rest is streamed and counted. If they hold none, ContentLength is
+ *   announced as a guess: wrong for an object with bare LFs only further on. RETR (or a TOP that
+ *   sent the whole message) counts what it sent and replaces the guess for later sessions.
  *
- * The cache key is bucket + key + ETag, so a replaced object is measured again.
+ * An object that cannot be read (gone, or refused alone: Glacier, KMS) is announced with its
+ * stored size, not cached: RETR and TOP of it fail, the other messages are unaffected.
  */
 import { setMaxListeners } from 'node:events';
-import type { LRUCache } from 'lru-cache';
 import { StoreError } from '../../src/errors.js';
 import { S3_SIZE_PROBE, SIZE_RESOLVE_CONCURRENCY } from '../../src/limits.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
 import { mapLimit } from '../shared/map-limit.js';
-import { classifyS3Error } from './errors.js';
+import { UnreadableObjectError, classifyS3Error } from './errors.js';
 import type { ObjectReader, S3Object } from './objects.js';
+import type { CachedSize, SizeCache } from './size-cache.js';
 
-export interface Measured {
-  readonly size: number;
-  /** False when the size is ContentLength, taken from a CRLF-only probe of a large object. */
-  readonly exact: boolean;
+export type SizeMode = 'exact' | 'probe';
+
+export interface Measured extends CachedSize {
+  /** Set when the object could not be read: `size` is then its stored size. */
+  readonly unreadable?: StoreError;
 }
 
 export class CrlfSizes {
   constructor(
-    private readonly bucket: string,
-    private readonly cache: LRUCache<string, number>,
+    private readonly cache: SizeCache,
     private readonly reader: ObjectReader,
+    private readonly mode: SizeMode,
   ) {}
 
-  cached(obj: S3Object): number | undefined {
-    return obj.etag === undefined ? undefined : this.cache.get(this.cacheKey(obj));
+  /** A size known exactly (for the login listing); guesses are not. */
+  exact(obj: S3Object): number | undefined {
+    const c = this.cache.get(obj);
+    return c?.exact === true ? c.size : undefined;
   }
 
-  /** Records the size RETR really sent (it wins over a guess). */
+  cached(obj: S3Object): CachedSize | undefined {
+    return this.cache.get(obj);
+  }
+
+  /** Records a size counted from the whole object (RETR, a whole TOP): it replaces a guess. */
   remember(obj: S3Object, size: number): void {
-    if (obj.etag !== undefined) this.cache.set(this.cacheKey(obj), size);
+    this.cache.set(obj, size, true);
   }
 
-  /** Sizes of these objects, cached ones first, the others measured a few at a time. */
-  async resolve(objects: readonly S3Object[], signal: AbortSignal): Promise<Map<string, Measured>> {
-    const out = new Map<string, Measured>();
-    const todo = objects.filter((o) => {
-      const size = this.cached(o);
-      if (size !== undefined) out.set(o.key, { size, exact: true });
-      return size === undefined;
+  /** Sizes of these objects, in their order: cached ones first, the others measured a few at a time. */
+  async resolve(objects: readonly S3Object[], signal: AbortSignal): Promise<Measured[]> {
+    const out = new Array<Measured>(objects.length);
+    const todo: number[] = [];
+    objects.forEach((o, i) => {
+      const c = this.cache.get(o);
+      if (c !== undefined) out[i] = c;
+      else todo.push(i);
     });
     // Every request in flight listens on the signal: one of our own, allowed that many listeners.
     const batch = new AbortController();
@@ -54,21 +65,23 @@ export class CrlfSizes {
     const abort = (): void => batch.abort(signal.reason);
     signal.addEventListener('abort', abort, { once: true });
     try {
-      await mapLimit(todo, SIZE_RESOLVE_CONCURRENCY, async (obj) => {
+      await mapLimit(todo, SIZE_RESOLVE_CONCURRENCY, async (i) => {
         batch.signal.throwIfAborted();
+        const obj = objects[i] as S3Object;
         try {
           const m = await this.measure(obj, batch.signal);
-          this.remember(obj, m.size);
-          out.set(obj.key, m);
+          this.cache.set(obj, m.size, m.exact);
+          out[i] = m;
         } catch (err) {
-          if (!(err instanceof StoreError && err.code === 'NOT_FOUND')) throw err;
-          // Removed since the listing: it stays in the snapshot (RETR will say it is gone), and
-          // LIST and STAT still answer for the others, with its stored size for it.
-          out.set(obj.key, { size: obj.size, exact: false });
+          // Removed since the listing, or refused for this object alone: it stays in the snapshot
+          // (RETR will say why it cannot be had), and LIST and STAT still answer for the others.
+          const alone = err instanceof UnreadableObjectError || (err instanceof StoreError && err.code === 'NOT_FOUND');
+          if (!alone) throw err;
+          out[i] = { size: obj.stored, exact: false, unreadable: err };
         }
       });
     } catch (err) {
-      // One failure fails the batch: stop the requests still running.
+      // Throttling, an outage or refused credentials fail the batch: stop the requests still running.
       batch.abort(err);
       throw err;
     } finally {
@@ -77,27 +90,31 @@ export class CrlfSizes {
     return out;
   }
 
-  private async measure(obj: S3Object, signal: AbortSignal): Promise<Measured> {
+  private async measure(obj: S3Object, signal: AbortSignal): Promise<CachedSize> {
     const counter = new CrlfSizeCounter();
-    if (obj.size <= S3_SIZE_PROBE) {
+    if (obj.stored <= S3_SIZE_PROBE) {
       counter.push(await this.reader.read(obj, signal));
       return { size: counter.octets, exact: true };
     }
-    const probe = await this.reader.read(obj, signal, { start: 0, end: S3_SIZE_PROBE - 1 });
-    counter.push(probe);
-    // A server that ignores Range sends everything: then the count is complete.
-    if (probe.length >= obj.size) return { size: counter.octets, exact: true };
-    if (counter.octets === probe.length) return { size: obj.size, exact: false };
-    const rest = await this.reader.open(obj, signal, { start: probe.length });
+    let from = 0;
+    if (this.mode === 'probe') {
+      const probe = await this.reader.read(obj, signal, { start: 0, end: S3_SIZE_PROBE - 1 });
+      counter.push(probe);
+      if (counter.octets === probe.length) return { size: obj.stored, exact: false };
+      from = probe.length;
+    }
+    const rest = await this.reader.open(obj, signal, from === 0 ? undefined : { start: from });
+    let octets = from;
     try {
-      for await (const chunk of rest) counter.push(chunk as Buffer);
+      for await (const chunk of rest as AsyncIterable<Buffer>) {
+        counter.push(chunk);
+        octets += chunk.length;
+      }
     } catch (err) {
       throw classifyS3Error(err, 'counting an object');
     }
+    // Another length is another object (replaced, and the server ignored If-Match): not this size.
+    if (octets !== obj.stored) throw new StoreError('NOT_FOUND', 's3: the object changed since the listing');
     return { size: counter.octets, exact: true };
-  }
-
-  private cacheKey(obj: S3Object): string {
-    return `${this.bucket}\0${obj.key}\0${obj.etag ?? ''}`;
   }
 }

@@ -3,27 +3,26 @@
  * AWS SES receipt rules and other MTA pipelines write them). One S3Client per tenant.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { S3TenantConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
-import { SIZE_CACHE_ENTRIES } from '../../src/limits.js';
-import type { BackendLogin, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
+import type { BackendLogin, MailStore, Maildrop, SessionContext } from '../contract.js';
 import { uidlFromHandle } from '../shared/uidl.js';
 import { createS3Client } from './client.js';
 import type { CommitPlan } from './commit.js';
-import { S3Drop } from './drop.js';
-import { classifyS3Error, describeS3Error, isCredentialError } from './errors.js';
+import { S3Drop, type S3Message } from './drop.js';
+import { classifyS3Error, logOperatorProblem } from './errors.js';
 import { listMailbox } from './listing.js';
 import { ObjectReader } from './objects.js';
 import { overlapProblem, renderPrefix, userSegmentsOf } from './prefix.js';
+import { SizeCache } from './size-cache.js';
 import { CrlfSizes } from './sizes.js';
 
 export class S3Store implements MailStore {
   readonly kind = 's3';
   private readonly client: S3Client;
   private readonly reader: ObjectReader;
-  /** CRLF sizes by bucket + key + ETag (an object version never changes). */
+  /** CRLF sizes by key + ETag (an object version never changes), shared by the tenant's sessions. */
   private readonly sizes: CrlfSizes;
   private readonly moveTemplate: string | undefined;
   /** Path segments of `{user}` for every login of this tenant (see prefix.ts). */
@@ -44,7 +43,7 @@ export class S3Store implements MailStore {
     this.userSegments = userSegmentsOf(cfg.userName);
     this.client = createS3Client(cfg, sessionIdleMs);
     this.reader = new ObjectReader(this.client, cfg.bucket);
-    this.sizes = new CrlfSizes(cfg.bucket, new LRUCache<string, number>({ max: SIZE_CACHE_ENTRIES }), this.reader);
+    this.sizes = new CrlfSizes(new SizeCache(), this.reader, cfg.sizes);
   }
 
   lockKey(login: BackendLogin): string {
@@ -59,24 +58,30 @@ export class S3Store implements MailStore {
     try {
       listing = await listMailbox(this.client, this.cfg.bucket, prefix, ctx.signal, ctx.listSince);
     } catch (err) {
-      if (isCredentialError(err)) {
-        // Not the POP3 user's fault: the gateway's own S3 credentials are refused ([SYS/PERM]).
-        this.logger.error({ session: ctx.sessionId, bucket: this.cfg.bucket, err: describeS3Error(err) }, 's3: the bucket refused the gateway\'s credentials: check the tenant\'s credentials or the SDK credential chain');
-      }
-      throw classifyS3Error(err, `listing ${prefix}`, 'PERMANENT');
+      // Not the POP3 user's fault: the gateway's credentials refused, the wrong region, no free
+      // connection. The client gets [SYS/PERM] or [SYS/TEMP]; the log says what to change.
+      logOperatorProblem(this.logger, err, 'mailbox', { session: ctx.sessionId, bucket: this.cfg.bucket });
+      throw classifyS3Error(err, `listing ${prefix}`, 'mailbox');
     }
-    const messages: MessageInfo[] = listing.objects.map((o) => ({
-      id: o.key,
-      // Relative to the prefix: stable while the mailbox is moved to another prefix as a whole.
-      uidl: uidlFromHandle(o.key.slice(prefix.length)),
-      size: this.sizes.cached(o) ?? null,
-    }));
-    const unknown = messages.filter((m) => m.size === null).length;
+    let unknown = 0;
+    const messages = listing.objects.map((o, i): S3Message => {
+      const size = this.sizes.exact(o) ?? null;
+      if (size === null) unknown++;
+      return {
+        id: String(i),
+        // Relative to the prefix: stable while the mailbox is moved to another prefix as a whole.
+        uidl: uidlFromHandle(o.key.slice(prefix.length)),
+        size,
+        key: o.key,
+        etag: o.etag,
+        stored: o.stored,
+      };
+    });
     this.logger.debug(
       { session: ctx.sessionId, op: 'open', ms: Date.now() - started, messages: messages.length, pages: listing.pages, skipped: listing.skipped, unknownSizes: unknown },
       's3: listing taken',
     );
-    return new S3Drop(messages, listing.objects, {
+    return new S3Drop(messages, {
       client: this.client,
       bucket: this.cfg.bucket,
       reader: this.reader,

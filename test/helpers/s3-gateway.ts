@@ -1,4 +1,5 @@
 /** A gateway whose only tenant is an S3 bucket (s3rver, or the test proxy in front of it). */
+import { tenantSchema, type S3TenantConfig } from '../../src/config/schema.js';
 import { startTestGateway, type TestGateway, type TestUser } from './gateway.js';
 import { BUCKET, S3RVER_KEY } from './s3rver.js';
 
@@ -24,6 +25,13 @@ export function s3Tenant(endpoint: string, usersFile: string, extra: Record<stri
     requestTimeoutMs: 5000,
     ...extra,
   };
+}
+
+/** The tenant's parsed settings, defaults filled (for tests that drive adapter parts directly). */
+export function s3TenantConfig(endpoint: string, extra: Record<string, unknown> = {}): S3TenantConfig {
+  const t = tenantSchema.parse(s3Tenant(endpoint, '/dev/null', extra));
+  if (t.adapter !== 's3') throw new Error('not an S3 tenant');
+  return t;
 }
 
 export function startS3Gateway(endpoint: string, opts: S3GatewayOptions = {}): Promise<TestGateway> {

@@ -98,10 +98,18 @@ export async function startS3Proxy(upstreamPort: number): Promise<S3Proxy> {
     const up = request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers }, (answer) => {
       if (rewrite === undefined) {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.on('data', (c: Buffer) => (bytesOut += c.length));
-        const send = (): void => void answer.pipe(res);
-        if (req.method === 'GET' && stalling?.(record)) stalled.push(send);
-        else send();
+        // The count starts with the pipe: a 'data' listener alone would let a stalled body flow away.
+        const send = (): void => {
+          answer.on('data', (c: Buffer) => (bytesOut += c.length));
+          answer.pipe(res);
+        };
+        if (req.method === 'GET' && stalling?.(record)) {
+          // The headers go now (writeHead alone would hold them until the first body octet).
+          res.flushHeaders();
+          stalled.push(send);
+        } else {
+          send();
+        }
         return;
       }
       void readAll(answer).then((raw) => {
@@ -146,6 +154,13 @@ export async function startS3Proxy(upstreamPort: number): Promise<S3Proxy> {
         .toString('utf8')
         .replace(/<Object>\s*<Key>([^<]*)<\/Key>[\s\S]*?<\/Object>/g, (obj, key: string) => (refusedSet.has(xmlUnescape(key)) ? '' : obj));
       const errors = refused.map((k) => `<Error><Key>${xmlEscape(k)}</Key><Code>${code}</Code><Message>${code === 'AccessDenied' ? 'Access Denied' : code}</Message></Error>`).join('');
+      if (refused.length === deleteKeys.length) {
+        // Nothing left for s3rver (it refuses an empty <Delete>): answer as S3 would.
+        const result = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors}</DeleteResult>`;
+        res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(result) });
+        res.end(result);
+        return;
+      }
       forward(req, res, record, Buffer.from(kept, 'utf8'), (answer) => answer.replace(/<\/DeleteResult>/, `${errors}</DeleteResult>`));
     })().catch(() => res.destroy());
   });

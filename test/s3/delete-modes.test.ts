@@ -87,11 +87,39 @@ describe('S3 deleteMode at QUIT', () => {
     assert.equal(answer, '-ERR [SYS/TEMP] 1 of 3 messages could not be deleted; they will be listed again.');
     assert.deepEqual(await keys(ALICE_PREFIX), ['2 with space', '3-Grüße-日本', 'sub/4-nested']);
     const warn = logLines(gw('delete'), logsBefore).find((l) => l.outcome === 'partial-delete') as { failed?: { id: string; reason: string }[] } | undefined;
-    assert.deepEqual(warn?.failed, [{ id: `${ALICE_PREFIX}3-Grüße-日本`, reason: 'AccessDenied: Access Denied' }]);
+    // The id is the session's handle (the message's position); the reason names the key.
+    assert.deepEqual(warn?.failed?.map((f) => f.reason), [`${ALICE_PREFIX}3-Grüße-日本: AccessDenied: Access Denied`]);
     proxy.refuseDeletes(undefined);
     const c = await loggedIn(gw('delete'));
     assert.equal((await c.lines('UIDL')).lines.length, 3, 'the refused one is listed again');
     await c.quit();
+  });
+
+  it('a key DeleteObjects answers SlowDown for (inside a 200) is sent again after growing waits, then deleted', async () => {
+    let refusals = 0;
+    proxy.refuseDeletes((key) => key.endsWith('5-last') && refusals++ < 2, 'SlowDown');
+    assert.equal(await deleteAndQuit(gw('delete'), ['1-first', '5-last']), '+OK Logging out, 2 messages deleted.');
+    assert.deepEqual(await keys(ALICE_PREFIX), ['2 with space', '3-Grüße-日本', 'sub/4-nested']);
+    const deletes = proxy.requests.filter((r) => r.deleteKeys !== undefined);
+    const last = `${ALICE_PREFIX}5-last`;
+    assert.deepEqual(deletes.map((d) => d.deleteKeys), [[`${ALICE_PREFIX}1-first`, last], [last], [last]]);
+    const gaps = deletes.slice(1).map((d, i) => d.at - (deletes[i] as { at: number }).at);
+    // Half fixed, half random: 250-500 ms, then 500-1000 ms.
+    assert.ok((gaps[0] as number) >= 250 && (gaps[1] as number) >= 500, `gaps ${gaps.join(', ')} ms`);
+  });
+
+  it('a key still answered InternalError after two more tries is reported as not deleted', async () => {
+    proxy.refuseDeletes((key) => key.endsWith('5-last'), 'InternalError');
+    const answer = await deleteAndQuit(gw('delete'), ['1-first', '5-last']);
+    assert.equal(answer, '-ERR [SYS/TEMP] 1 of 2 messages could not be deleted; they will be listed again.');
+    assert.deepEqual(await keys(ALICE_PREFIX), ['2 with space', '3-Grüße-日本', '5-last', 'sub/4-nested']);
+    assert.equal(proxy.requests.filter((r) => r.deleteKeys?.includes(`${ALICE_PREFIX}5-last`)).length, 3, 'sent three times');
+  });
+
+  it('a per-key AccessDenied is not sent again', async () => {
+    proxy.refuseDeletes((key) => key.endsWith('5-last'));
+    assert.match(await deleteAndQuit(gw('delete'), ['5-last']), /^-ERR \[SYS\/TEMP\] 1 of 1 /);
+    assert.equal(proxy.requests.filter((r) => r.deleteKeys !== undefined).length, 1);
   });
 
   it('move: a refused delete after the copy leaves the original (and its copy); nothing is lost', async () => {

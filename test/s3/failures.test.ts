@@ -3,9 +3,11 @@
  * with the SDK's back-off and the client never notices; persistent throttling or s3rver killed
  * (at login or between commands) is -ERR [SYS/TEMP] and deletes nothing; credentials s3rver does
  * not know (it refuses unknown access key ids, 403 InvalidAccessKeyId; it does not check SigV4
- * secrets) and a missing bucket are -ERR [SYS/PERM] with a clear log line; an object removed
- * after the listing is -ERR for that message only; a {domain} prefix for a login without one
- * is [SYS/PERM].
+ * secrets) and a missing bucket are -ERR [SYS/PERM] with a clear log line, at login and in the
+ * middle of a session; a bucket in another region (301 PermanentRedirect) is [SYS/PERM] with a
+ * log naming the region; an object removed after the listing, or one S3 refuses alone (Glacier
+ * InvalidObjectState, KMS AccessDenied), is -ERR for that message only; a {domain} prefix for a
+ * login without one is [SYS/PERM]; a wrong password makes no S3 request.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -14,13 +16,14 @@ import { Pop3TestClient } from '../helpers/pop3-client.js';
 import { startS3Proxy, type S3Proxy, type ProxiedRequest } from '../helpers/s3-proxy.js';
 import { ALICE_PREFIX, logLines, startS3Gateway } from '../helpers/s3-gateway.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
-import { expectedBody, loggedIn } from '../helpers/tx-util.js';
+import { expectedBody, expectedSize, loggedIn } from '../helpers/tx-util.js';
 
 const GONE = '-ERR Message was removed by another client.';
 const TEMP = /^-ERR \[SYS\/TEMP\] /;
 const PERM = /^-ERR \[SYS\/PERM\] /;
 const content = (i: number): Buffer => Buffer.from(`Subject: failure ${i}\nMessage-ID: <f${i}@example.com>\n\nBody ${i}.\n`);
 const isList = (r: ProxiedRequest): boolean => r.query.get('list-type') === '2';
+const isObjectGet = (r: ProxiedRequest): boolean => r.method === 'GET' && !isList(r);
 
 /** USER/PASS; returns the PASS answer (whatever it is). */
 async function pass(port: number, user = 'alice', password = 'alicepass'): Promise<{ c: Pop3TestClient; answer: string }> {
@@ -48,7 +51,9 @@ describe('S3 throttling (503 SlowDown)', () => {
     await s3?.stop();
   });
 
-  it('a throttled listing is retried with growing, jittered waits and the login succeeds', async () => {
+  // The SDK's standard strategy uses full jitter: each wait is random below a ceiling that
+  // doubles, so the waits themselves need not grow; what is checked is a wait, and its ceiling.
+  it('a throttled listing is retried after jittered back-off waits, each below its doubling ceiling, and the login succeeds', async () => {
     proxy.clear();
     proxy.slowDown(2, isList);
     const started = Date.now();
@@ -62,6 +67,17 @@ describe('S3 throttling (503 SlowDown)', () => {
     process.stderr.write(`# SlowDown retry gaps: ${gaps.join(', ')} ms; login took ${Date.now() - started} ms\n`);
     assert.match(await c.command('STAT'), /^\+OK 3 /);
     await c.quit();
+  });
+
+  it('a wrong password and an unknown user get the same -ERR [AUTH] and make no S3 request', async () => {
+    proxy.clear();
+    const wrong = await pass(gw.port, 'alice', 'not-alices-password');
+    const unknown = await pass(gw.port, 'nobody', 'whatever');
+    wrong.c.destroy();
+    unknown.c.destroy();
+    assert.match(wrong.answer, /^-ERR \[AUTH\] /);
+    assert.equal(unknown.answer, wrong.answer);
+    assert.deepEqual(proxy.requests, [], 'the bucket is not asked');
   });
 
   it('a throttled GetObject during RETR is retried too: the client gets the message', async () => {
@@ -208,5 +224,85 @@ describe('S3 refusals and vanished objects', () => {
     const { c: c2, answer } = await pass(g.port, 'a/b@example.com', 'abpass');
     assert.match(answer, PERM);
     c2.destroy();
+  });
+});
+
+describe('S3 refusals of one object, and failures an operator must fix', () => {
+  let s3: S3rver;
+  let proxy: S3Proxy;
+  let gw: TestGateway;
+  const body = (i: number): Buffer => Buffer.from(`Subject: c${i}\nMessage-ID: <c${i}@example.com>\n\nbody ${i}\n`);
+  before(async () => {
+    s3 = await startS3rver();
+    for (let i = 1; i <= 3; i++) await s3.put(`${ALICE_PREFIX}c${i}`, body(i));
+    proxy = await startS3Proxy(s3.port);
+    gw = await startS3Gateway(proxy.endpoint, { tenant: { deleteMode: 'keep' } });
+  });
+  after(async () => {
+    await gw?.stop();
+    await proxy?.stop();
+    await s3?.stop();
+  });
+
+  const refusals = [
+    { code: 'InvalidObjectState', message: "The operation is not valid for the object's storage class" },
+    { code: 'AccessDenied', message: 'Access Denied (the KMS key of this object)' },
+  ];
+  for (const refusal of refusals) {
+    it(`an object GetObject refuses alone (403 ${refusal.code}): listed with its stored size, RETR and TOP of it fail, the others are served`, async () => {
+      const logsBefore = gw.logs.length;
+      proxy.fail(1000, { status: 403, ...refusal }, (r) => isObjectGet(r) && r.path.endsWith('/c2'));
+      try {
+        const c = await loggedIn(gw);
+        const total = expectedSize(body(1)) + body(2).length + expectedSize(body(3));
+        assert.equal(await c.command('STAT'), `+OK 3 ${total}`);
+        assert.deepEqual((await c.lines('LIST')).lines, [`1 ${expectedSize(body(1))}`, `2 ${body(2).length}`, `3 ${expectedSize(body(3))}`]);
+        assert.match(await c.command('RETR 2'), PERM);
+        assert.match(await c.command('TOP 2 0'), PERM);
+        for (const n of [1, 3]) assert.ok((await c.multiline(`RETR ${n}`)).body.equals(expectedBody(body(n))), `RETR ${n}`);
+        assert.match(await c.quit(), /^\+OK/);
+        const logs = logLines(gw, logsBefore);
+        assert.ok(logs.some((l) => l.level === 40 && l.unreadable === 1 && String(l.msg).includes('cannot be read')), 'one warning for the listing');
+        assert.ok(logs.some((l) => l.level === 40 && String(l.key).endsWith('/c2') && String(l.err).includes(refusal.code)), 'one for RETR, naming the key');
+        assert.ok(!logs.some((l) => String(l.msg).includes('credentials')), 'not taken for refused credentials');
+      } finally {
+        proxy.fail(0, { status: 403, ...refusal });
+      }
+    });
+  }
+
+  it("the gateway's key refused in the middle of a session: [SYS/PERM] and the same error log as at login", async () => {
+    const c = await loggedIn(gw);
+    const logsBefore = gw.logs.length;
+    proxy.fail(1000, { status: 403, code: 'InvalidAccessKeyId', message: 'The AWS Access Key Id you provided does not exist in our records.' }, isObjectGet);
+    try {
+      assert.match(await c.command('STAT'), PERM);
+      assert.match(await c.command('RETR 1'), PERM);
+    } finally {
+      proxy.fail(0, { status: 403, code: 'InvalidAccessKeyId', message: '' });
+    }
+    c.destroy();
+    const errors = logLines(gw, logsBefore).filter((l) => l.level === 50 && String(l.msg).includes("refused the gateway's credentials"));
+    assert.equal(errors.length, 2, 'STAT and RETR');
+    assert.match(String(errors[0]?.err), /InvalidAccessKeyId.*HTTP 403/);
+  });
+
+  it("a bucket in another region (301 PermanentRedirect): [SYS/PERM] at once, and a log naming the bucket's region", async () => {
+    proxy.clear();
+    const logsBefore = gw.logs.length;
+    proxy.fail(1, {
+      status: 301,
+      code: 'PermanentRedirect',
+      message: 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+      headers: { 'x-amz-bucket-region': 'eu-west-1' },
+      extra: '<Endpoint>mail.s3.eu-west-1.amazonaws.com</Endpoint><Bucket>mail</Bucket>',
+    }, isList);
+    const { c, answer } = await pass(gw.port);
+    c.destroy();
+    assert.match(answer, PERM);
+    assert.equal(proxy.requests.filter(isList).length, 1, 'not retried');
+    const error = logLines(gw, logsBefore).find((l) => l.level === 50 && String(l.msg).includes("not in the tenant's region"));
+    assert.ok(error, 'an error line about the region');
+    assert.match(String(error.msg), /eu-west-1/);
   });
 });

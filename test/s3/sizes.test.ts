@@ -1,10 +1,13 @@
 /**
  * Exact sizes: LIST (and STAT, and the RETR status line) announce exactly the octets RETR then
  * sends, for objects stored with LF, with CRLF, mixed, without a final newline, small and large
- * (larger than the 64 KiB probe). Sizes are computed once per object version: a second session
- * reads no object to answer LIST. The one documented limit: a large object whose first 64 KiB
- * are CRLF-only but which has bare LFs later is announced with its ContentLength once; RETR
- * sends the true octets, and the corrected size is what every later session announces.
+ * (larger than the 64 KiB probe; those are streamed once and counted). Sizes are computed once
+ * per object version: a second session reads no object to answer LIST.
+ *
+ * `sizes: probe` (opt-in) reads only the first 64 KiB of a large object: one whose first 64 KiB
+ * are CRLF-only but which has bare LFs later is announced with its ContentLength (a guess, not
+ * cached as exact); RETR, or a TOP that sent the whole message (fetchmail), counts the true
+ * octets, and that is what every later session announces.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -69,21 +72,8 @@ describe('S3 sizes: LIST and STAT equal what RETR sends', () => {
     assert.equal(await c.command('STAT'), `+OK ${MESSAGES.length} ${total}`);
     const list = await c.lines('LIST');
     assert.deepEqual(list.lines, MESSAGES.map((m, i) => `${i + 1} ${expectedSize(m.content)}`));
-    // Small objects were read whole once; the large LF one probed and then read from the probe
-    // on; the large CRLF ones probed only.
-    const probe = 'bytes=0-65535';
-    assert.deepEqual(getsOf(proxy).sort(), [
-      `/mail/${key(0)} whole`,
-      `/mail/${key(1)} whole`,
-      `/mail/${key(2)} whole`,
-      `/mail/${key(3)} whole`,
-      `/mail/${key(4)} whole`,
-      `/mail/${key(5)} ${probe}`,
-      `/mail/${key(5)} bytes=65536-`,
-      `/mail/${key(6)} ${probe}`,
-      `/mail/${key(7)} ${probe}`,
-      `/mail/${key(7)} bytes=65536-`,
-    ].sort());
+    // Every object was read whole once: the small ones into memory, the large ones streamed and counted.
+    assert.deepEqual(getsOf(proxy).sort(), MESSAGES.map((_, i) => `/mail/${key(i)} whole`).sort());
     for (const [i, m] of MESSAGES.entries()) {
       const r = await c.multiline(`RETR ${i + 1}`);
       assert.equal(r.status, `+OK ${expectedSize(m.content)} octets`, m.label);
@@ -119,22 +109,92 @@ describe('S3 sizes: LIST and STAT equal what RETR sends', () => {
     await s3.put(key(0), MESSAGES[0]?.content as Buffer);
   });
 
-  it('a large object with bare LFs only past the probe: announced by ContentLength once, then corrected', async () => {
+  it('a large object with bare LFs only past the first 64 KiB is announced exactly in the first session', async () => {
     const k = `${ALICE_PREFIX}m99-mixed-large`;
     await s3.put(k, MIXED_LARGE);
+    try {
+      const c = await loggedIn(gw);
+      const n = Number((await c.lines('UIDL')).lines.find((l) => l.endsWith(' m99-mixed-large'))?.split(' ')[0]);
+      assert.notEqual(expectedSize(MIXED_LARGE), MIXED_LARGE.length);
+      assert.equal((await c.lines('LIST')).lines[n - 1], `${n} ${expectedSize(MIXED_LARGE)}`);
+      const r = await c.multiline(`RETR ${n}`);
+      assert.equal(r.status, `+OK ${expectedSize(MIXED_LARGE)} octets`);
+      assert.ok(r.body.equals(expectedBody(MIXED_LARGE)));
+      await c.quit();
+    } finally {
+      await s3.remove(k);
+    }
+  });
+});
+
+describe('S3 sizes: probe (opt-in): a guess is never cached as exact, and RETR or a whole TOP corrects it', () => {
+  let s3: S3rver;
+  let proxy: S3Proxy;
+  let gw: TestGateway;
+  const k = `${ALICE_PREFIX}m99-mixed-large`;
+  const probeOf = `/mail/${k} bytes=0-65535`;
+  before(async () => {
+    s3 = await startS3rver();
+    proxy = await startS3Proxy(s3.port);
+    gw = await startS3Gateway(proxy.endpoint, { tenant: { deleteMode: 'keep', sizes: 'probe' } });
+  });
+  after(async () => {
+    await gw?.stop();
+    await proxy?.stop();
+    await s3?.stop();
+  });
+
+  /** LIST of the one message, and the GETs it took. */
+  async function listOnce(): Promise<{ line: string; gets: string[] }> {
+    proxy.clear();
+    const c = await loggedIn(gw);
+    const line = (await c.lines('LIST')).lines[0] as string;
+    await c.quit();
+    return { line, gets: getsOf(proxy) };
+  }
+
+  it('announced by ContentLength from the probe (the documented risk), in every session until it is read whole', async () => {
+    await s3.put(k, MIXED_LARGE);
+    assert.deepEqual(await listOnce(), { line: `1 ${MIXED_LARGE.length}`, gets: [probeOf] });
+    // The guess saves the next session its probe, but is still announced as what it is.
+    assert.deepEqual(await listOnce(), { line: `1 ${MIXED_LARGE.length}`, gets: [] });
+  });
+
+  it('RETR sends the true message and its size replaces the guess', async () => {
     const logsBefore = gw.logs.length;
     const c = await loggedIn(gw);
-    const n = Number((await c.lines('UIDL')).lines.find((l) => l.endsWith(' m99-mixed-large'))?.split(' ')[0]);
-    const first = await c.lines(`LIST`);
-    assert.equal(first.lines[n - 1], `${n} ${MIXED_LARGE.length}`, 'ContentLength, from a CRLF-only probe');
-    const r = await c.multiline(`RETR ${n}`);
+    assert.equal((await c.lines('LIST')).lines[0], `1 ${MIXED_LARGE.length}`);
+    const r = await c.multiline('RETR 1');
     assert.ok(r.body.equals(expectedBody(MIXED_LARGE)), 'RETR sends the true message');
     await c.quit();
     const warning = logLines(gw, logsBefore).find((l) => l.msg === 's3: the announced size was wrong; cached the streamed size');
     assert.deepEqual({ announced: warning?.announced, streamed: warning?.streamed }, { announced: MIXED_LARGE.length, streamed: expectedSize(MIXED_LARGE) });
-    const c2 = await loggedIn(gw);
-    assert.equal((await c2.lines('LIST')).lines[n - 1], `${n} ${expectedSize(MIXED_LARGE)}`, 'the next session announces the true size');
-    await c2.quit();
+    assert.equal((await listOnce()).line, `1 ${expectedSize(MIXED_LARGE)}`, 'the next session announces the true size');
+    await s3.remove(k);
+  });
+
+  it('TOP n 99999999 that sent the whole message corrects the guess as RETR does (fetchmail downloads with TOP)', async () => {
+    const other = Buffer.concat([MIXED_LARGE, Buffer.from('one more line\n')]);
+    await s3.put(k, other);
+    assert.equal((await listOnce()).line, `1 ${other.length}`, 'the guess');
+    const c = await loggedIn(gw);
+    const top = await c.multiline('TOP 1 99999999');
+    assert.ok(top.body.equals(expectedBody(other)));
+    // A TOP that stops early knows nothing of the rest: it changes nothing.
+    await c.multiline('TOP 1 5');
+    await c.quit();
+    assert.deepEqual(await listOnce(), { line: `1 ${expectedSize(other)}`, gets: [] }, 'exact from then on, with no GET');
+    await s3.remove(k);
+  });
+
+  it('a TOP that stops after a few lines leaves the guess a guess', async () => {
+    // Another version (another ETag): the sizes cached above are not this object's.
+    const third = Buffer.concat([MIXED_LARGE, Buffer.from('a third version\n')]);
+    await s3.put(k, third);
+    const c = await loggedIn(gw);
+    await c.multiline('TOP 1 5');
+    await c.quit();
+    assert.equal((await listOnce()).line, `1 ${third.length}`);
     await s3.remove(k);
   });
 });
