@@ -1,6 +1,9 @@
 /** One S3Client per tenant (its connection pool and retry budget are shared by all sessions). */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { S3TenantConfig } from '../../src/config/schema.js';
+import { addConnectionGate } from './connection-gate.js';
 
 export function createS3Client(cfg: S3TenantConfig, sessionIdleMs: number): S3Client {
   const config: S3ClientConfig = {
@@ -15,6 +18,10 @@ export function createS3Client(cfg: S3TenantConfig, sessionIdleMs: number): S3Cl
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {
+      // The SDK's default pool is 50 sockets per client; every RETR holds one for as long as its
+      // POP3 client reads, so a busy tenant needs many more (maxSockets, default 256).
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: cfg.maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: cfg.maxSockets }),
       connectionTimeout: cfg.connectTimeoutMs,
       // Time to the response headers; throwOnRequestTimeout makes it a failure, not a warning.
       requestTimeout: cfg.requestTimeoutMs,
@@ -31,5 +38,9 @@ export function createS3Client(cfg: S3TenantConfig, sessionIdleMs: number): S3Cl
   // The pinned SDK supports Node 20; its notice that later releases will not is for whoever
   // upgrades the pin, not for every gateway start-up (set the variable to 'false' to see it).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return new S3Client(config);
+  const client = new S3Client(config);
+  // A request that finds every socket in use waits as long as a connect may take, then fails
+  // clearly ([SYS/TEMP] and a log naming maxSockets) instead of queueing inside the agent.
+  addConnectionGate(client, cfg.maxSockets, cfg.connectTimeoutMs);
+  return client;
 }

@@ -46,6 +46,12 @@ export const s3TenantFields = {
   /** Attempts per request (the SDK's standard retry: throttling and 5xx answers, resets, refused connections). */
   maxAttempts: z.number().int().min(1).max(10).default(5),
   /**
+   * Connections to the endpoint, shared by all the tenant's sessions. Each RETR or TOP holds one
+   * while its client reads; size probes and read-ahead hold a few briefly. A request that finds
+   * them all busy for connectTimeoutMs gets -ERR [SYS/TEMP].
+   */
+  maxSockets: z.number().int().min(1).max(65_536).default(256),
+  /**
    * How a message larger than the 64 KiB probe gets its POP3 size: `exact` streams it once and
    * counts (what LIST says is what RETR sends); `probe` reads only its first 64 KiB and, when
    * they hold no bare LF, announces the stored size, which is wrong for an object with bare LFs

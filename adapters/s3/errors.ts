@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { StoreError } from '../../src/errors.js';
+import { ConnectionsBusyError } from './connection-gate.js';
 
 /** What the SDK attaches to its errors (service exceptions and network errors alike). */
 interface SdkFailure {
@@ -76,6 +77,7 @@ export function classifyS3Error(err: unknown, doing: string, scope: S3Scope = 'o
   const e = (err ?? {}) as SdkFailure;
   const detail = `s3: ${doing}: ${describeS3Error(err)}`;
   const status = e.$metadata?.httpStatusCode;
+  if (err instanceof ConnectionsBusyError) return new StoreError('TEMPORARY', detail, { cause: err });
   if (isCredentialError(err, scope) || isRegionError(e) || e.name === 'NoSuchBucket') return new StoreError('PERMANENT', detail, { cause: err });
   if (GONE_ERRORS.has(e.name ?? '') || status === 404 || status === 412) return new StoreError(scope === 'object' ? 'NOT_FOUND' : 'PERMANENT', detail, { cause: err });
   // Other refusals (403 InvalidObjectState or AccessDenied for one object, 400 InvalidRequest,
@@ -95,6 +97,7 @@ export function operatorHint(err: unknown, scope: S3Scope): string | undefined {
     const region = e.$response?.headers?.['x-amz-bucket-region'];
     return `s3: the bucket is not in the tenant's region${region !== undefined ? ` (S3 says it is in ${region})` : ''}: set the tenant's region (and endpoint) to the bucket's`;
   }
+  if (sdkFailure(err) instanceof ConnectionsBusyError) return "s3: every connection to the endpoint is in use: raise the tenant's maxSockets";
   return undefined;
 }
 

@@ -28,6 +28,7 @@ describe('S3 tenant config', () => {
     assert.equal(t.forcePathStyle, false);
     assert.equal(t.deleteMode, 'delete');
     assert.equal(t.maxAttempts, 5);
+    assert.equal(t.maxSockets, 256, 'sized for many sessions each holding a connection while its client reads');
     assert.equal(t.sizes, 'exact', 'what LIST says is what RETR sends');
     assert.equal(t.credentials, undefined, 'no credentials: the SDK default chain');
     assert.equal(t.users, '/etc/popgate/users.yaml', 'relative users file resolved');
@@ -57,6 +58,7 @@ describe('S3 tenant config', () => {
     assert.match(issues(config("bucket: b, prefix: '{user}/', trash: x")).join('\n'), /trash/);
     assert.match(issues(config("prefix: '{user}/'")).join('\n'), /bucket/);
     assert.match(issues(config("bucket: b, prefix: '{user}/', sizes: guess")).join('\n'), /sizes/);
+    assert.match(issues(config("bucket: b, prefix: '{user}/', maxSockets: 0")).join('\n'), /maxSockets/);
   });
 
   const storeFor = (tenantText: string): S3Store => {

@@ -7,7 +7,8 @@
  * middle of a session; a bucket in another region (301 PermanentRedirect) is [SYS/PERM] with a
  * log naming the region; an object removed after the listing, or one S3 refuses alone (Glacier
  * InvalidObjectState, KMS AccessDenied), is -ERR for that message only; a {domain} prefix for a
- * login without one is [SYS/PERM]; a wrong password makes no S3 request.
+ * login without one is [SYS/PERM]; a wrong password makes no S3 request; a tenant whose
+ * connections are all held by slow readers answers [SYS/TEMP] at once, naming maxSockets.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +17,7 @@ import { Pop3TestClient } from '../helpers/pop3-client.js';
 import { startS3Proxy, type S3Proxy, type ProxiedRequest } from '../helpers/s3-proxy.js';
 import { ALICE_PREFIX, logLines, startS3Gateway } from '../helpers/s3-gateway.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
-import { expectedBody, expectedSize, loggedIn } from '../helpers/tx-util.js';
+import { expectedBody, expectedSize, loggedIn, waitUntil } from '../helpers/tx-util.js';
 
 const GONE = '-ERR Message was removed by another client.';
 const TEMP = /^-ERR \[SYS\/TEMP\] /;
@@ -304,5 +305,50 @@ describe('S3 refusals of one object, and failures an operator must fix', () => {
     const error = logLines(gw, logsBefore).find((l) => l.level === 50 && String(l.msg).includes("not in the tenant's region"));
     assert.ok(error, 'an error line about the region');
     assert.match(String(error.msg), /eu-west-1/);
+  });
+});
+
+describe('S3 connections: a full pool is [SYS/TEMP] at once, not a hang', () => {
+  let s3: S3rver;
+  let proxy: S3Proxy;
+  let gw: TestGateway;
+  const users = { alice: { password: 'alicepass' }, bob: { password: 'bobpass' }, carol: { password: 'carolpass' } };
+  before(async () => {
+    s3 = await startS3rver();
+    for (const u of Object.keys(users)) await s3.put(`inbound/${u}/m1`, content(1));
+    proxy = await startS3Proxy(s3.port);
+    // Two connections; a request waits up to connectTimeoutMs (1 s) for one.
+    gw = await startS3Gateway(proxy.endpoint, { users, tenant: { deleteMode: 'keep', maxSockets: 2, connectTimeoutMs: 1000 } });
+  });
+  after(async () => {
+    proxy?.stall(undefined);
+    await gw?.stop();
+    await proxy?.stop();
+    await s3?.stop();
+  });
+
+  it('two sessions whose reads are held use both connections; a third login is [SYS/TEMP] within the wait, with a log naming maxSockets', async () => {
+    const held = [await loggedIn(gw, 'alice', 'alicepass'), await loggedIn(gw, 'bob', 'bobpass')];
+    proxy.stall(isObjectGet);
+    for (const c of held) c.send('RETR 1\r\n');
+    await waitUntil(() => proxy.requests.filter(isObjectGet).length === 2, 'two held GETs');
+    const logsBefore = gw.logs.length;
+    const started = Date.now();
+    const third = await pass(gw.port, 'carol', 'carolpass');
+    const waited = Date.now() - started;
+    third.c.destroy();
+    assert.match(third.answer, TEMP);
+    assert.ok(waited >= 900 && waited < 3000, `answered after ${waited} ms`);
+    assert.ok(logLines(gw, logsBefore).some((l) => l.level === 50 && String(l.msg).includes('maxSockets')), 'a log naming maxSockets');
+    // The held sessions finish once their reads go on, and the connections are free again.
+    proxy.stall(undefined);
+    for (const c of held) {
+      assert.match(await c.readLine(), /^\+OK/);
+      assert.ok((await c.readMultiline()).equals(expectedBody(content(1))));
+      await c.quit();
+    }
+    const again = await loggedIn(gw, 'carol', 'carolpass');
+    assert.match(await again.command('STAT'), /^\+OK 1 /);
+    await again.quit();
   });
 });
