@@ -59,6 +59,8 @@ export const Replies = {
   noSuchMessage: new Pop3Error('There is no such message.'),
   messageDeleted: new Pop3Error('Message is deleted.'),
   messageGone: new Pop3Error('Message was removed by another client.'),
+  /** One message the backend refuses to give (an archived or unreadable object); the rest are fine. */
+  messageUnreadable: new Pop3Error('Message cannot be read.', 'SYS/PERM'),
 } as const;
 
 /** Maps a backend failure to the client's reply. */

@@ -1,6 +1,6 @@
 /** Opens a message stream, turning backend errors into replies for this message only. */
 import type { Readable } from 'node:stream';
-import { StoreError, replyForStoreError } from '../../errors.js';
+import { Replies, StoreError, replyForStoreError } from '../../errors.js';
 import type { Transaction } from '../transaction.js';
 
 export async function fetchMessage(
@@ -12,7 +12,8 @@ export async function fetchMessage(
   try {
     return await open(signal);
   } catch (err) {
-    if (err instanceof StoreError) throw replyForStoreError(err);
+    // PERMANENT here is about this message, not the mailbox (which is open and listed).
+    if (err instanceof StoreError) throw err.code === 'PERMANENT' ? Replies.messageUnreadable : replyForStoreError(err);
     throw err;
   }
 }
