@@ -65,6 +65,8 @@ export interface S3rver {
 }
 
 export function s3Client(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string } = S3RVER_KEY): S3Client {
+  // As in adapters/s3/client.ts: the pinned SDK supports Node 20; its notice is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     endpoint,
     region: 'us-east-1',

@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { TestGateway } from '../helpers/gateway.js';
-import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
-import { ALICE_PREFIX, startS3Gateway } from '../helpers/s3-gateway.js';
-import { startS3rver, type S3rver } from '../helpers/s3rver.js';
+import type { S3Proxy } from '../helpers/s3-proxy.js';
+import { startS3Stack, stopS3Stack } from '../helpers/s3-stack.js';
+import { ALICE_PREFIX } from '../helpers/s3-gateway.js';
+import type { S3rver } from '../helpers/s3rver.js';
 import { sleep, waitUntil } from '../helpers/tx-util.js';
 
 const MiB = 1024 * 1024;
@@ -47,16 +48,11 @@ describe('S3 back-pressure: a slow POP3 reader', () => {
   let gw: TestGateway;
   before(async () => {
     assert.equal(BIG.length, SIZE);
-    s3 = await startS3rver();
-    await s3.put(`${ALICE_PREFIX}big`, BIG);
-    proxy = await startS3Proxy(s3.port);
-    gw = await startS3Gateway(proxy.endpoint, { tenant: { deleteMode: 'keep' } });
+    ({ s3, proxy, gw } = await startS3Stack(async (s3) => {
+      await s3.put(`${ALICE_PREFIX}big`, BIG);
+    }));
   });
-  after(async () => {
-    await gw?.stop();
-    await proxy?.stop();
-    await s3?.stop();
-  });
+  after(() => stopS3Stack({ s3, proxy, gw }));
 
   it('does not make the gateway read (or hold) the object ahead of it', async () => {
     const s = await CountingSession.open(gw.port);

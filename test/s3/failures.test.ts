@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestGateway } from '../helpers/gateway.js';
+import { startS3Stack, stopS3Stack } from '../helpers/s3-stack.js';
 import { Pop3TestClient } from '../helpers/pop3-client.js';
 import { startS3Proxy, type S3Proxy, type ProxiedRequest } from '../helpers/s3-proxy.js';
 import { ALICE_PREFIX, logLines, startS3Gateway } from '../helpers/s3-gateway.js';
@@ -234,16 +235,11 @@ describe('S3 refusals of one object, and failures an operator must fix', () => {
   let gw: TestGateway;
   const body = (i: number): Buffer => Buffer.from(`Subject: c${i}\nMessage-ID: <c${i}@example.com>\n\nbody ${i}\n`);
   before(async () => {
-    s3 = await startS3rver();
-    for (let i = 1; i <= 3; i++) await s3.put(`${ALICE_PREFIX}c${i}`, body(i));
-    proxy = await startS3Proxy(s3.port);
-    gw = await startS3Gateway(proxy.endpoint, { tenant: { deleteMode: 'keep' } });
+    ({ s3, proxy, gw } = await startS3Stack(async (s3) => {
+      for (let i = 1; i <= 3; i++) await s3.put(`${ALICE_PREFIX}c${i}`, body(i));
+    }));
   });
-  after(async () => {
-    await gw?.stop();
-    await proxy?.stop();
-    await s3?.stop();
-  });
+  after(() => stopS3Stack({ s3, proxy, gw }));
 
   const refusals = [
     { code: 'InvalidObjectState', message: "The operation is not valid for the object's storage class" },

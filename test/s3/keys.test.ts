@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { TestGateway } from '../helpers/gateway.js';
-import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
+import type { S3Proxy } from '../helpers/s3-proxy.js';
+import { startS3Stack, stopS3Stack } from '../helpers/s3-stack.js';
 import { ALICE_PREFIX, startS3Gateway } from '../helpers/s3-gateway.js';
-import { startS3rver, type S3rver } from '../helpers/s3rver.js';
+import type { S3rver } from '../helpers/s3rver.js';
 import { expectedBody, expectedSize, loggedIn } from '../helpers/tx-util.js';
 
 const UIDL_RULE = /^[\x21-\x7e]{1,70}$/;
@@ -38,16 +39,11 @@ describe('S3 keys, UIDL and TOP', () => {
   let proxy: S3Proxy;
   let gw: TestGateway;
   before(async () => {
-    s3 = await startS3rver();
-    for (const [i, rel] of RELATIVE_KEYS.entries()) await s3.put(ALICE_PREFIX + rel, content(i, rel));
-    proxy = await startS3Proxy(s3.port);
-    gw = await startS3Gateway(proxy.endpoint, { tenant: { deleteMode: 'keep' } });
+    ({ s3, proxy, gw } = await startS3Stack(async (s3) => {
+      for (const [i, rel] of RELATIVE_KEYS.entries()) await s3.put(ALICE_PREFIX + rel, content(i, rel));
+    }));
   });
-  after(async () => {
-    await gw?.stop();
-    await proxy?.stop();
-    await s3?.stop();
-  });
+  after(() => stopS3Stack({ s3, proxy, gw }));
 
   it('the long key really is over 1,000 octets (relative to the prefix, and whole)', () => {
     assert.ok(Buffer.byteLength(LONG) >= 1000, String(Buffer.byteLength(LONG)));
@@ -103,17 +99,12 @@ describe('S3 TOP reads a range', () => {
   const big = Buffer.from(head + bodyLines.join('\r\n') + '\r\n');
   const small = Buffer.from('Subject: small\n\nline 1\nline 2\nline 3\n');
   before(async () => {
-    s3 = await startS3rver();
-    await s3.put(`${ALICE_PREFIX}1-big`, big);
-    await s3.put(`${ALICE_PREFIX}2-small`, small);
-    proxy = await startS3Proxy(s3.port);
-    gw = await startS3Gateway(proxy.endpoint, { tenant: { deleteMode: 'keep' } });
+    ({ s3, proxy, gw } = await startS3Stack(async (s3) => {
+      await s3.put(`${ALICE_PREFIX}1-big`, big);
+      await s3.put(`${ALICE_PREFIX}2-small`, small);
+    }));
   });
-  after(async () => {
-    await gw?.stop();
-    await proxy?.stop();
-    await s3?.stop();
-  });
+  after(() => stopS3Stack({ s3, proxy, gw }));
 
   const gets = (): string[] => proxy.requests.filter((r) => r.method === 'GET' && !r.query.has('list-type')).map((r) => `${r.path.split('/').pop()} ${r.range ?? 'whole'}`);
   const topOf = (content: Buffer, n: number): Buffer => {

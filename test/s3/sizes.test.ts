@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestGateway } from '../helpers/gateway.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
+import { startS3Stack, stopS3Stack } from '../helpers/s3-stack.js';
 import { ALICE_PREFIX, logLines, startS3Gateway } from '../helpers/s3-gateway.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
 import { expectedBody, expectedSize, loggedIn } from '../helpers/tx-util.js';
@@ -54,16 +55,11 @@ describe('S3 sizes: LIST and STAT equal what RETR sends', () => {
   let proxy: S3Proxy;
   let gw: TestGateway;
   before(async () => {
-    s3 = await startS3rver();
-    for (const [i, m] of MESSAGES.entries()) await s3.put(key(i), m.content);
-    proxy = await startS3Proxy(s3.port);
-    gw = await startS3Gateway(proxy.endpoint, { tenant: { deleteMode: 'keep' } });
+    ({ s3, proxy, gw } = await startS3Stack(async (s3) => {
+      for (const [i, m] of MESSAGES.entries()) await s3.put(key(i), m.content);
+    }));
   });
-  after(async () => {
-    await gw?.stop();
-    await proxy?.stop();
-    await s3?.stop();
-  });
+  after(() => stopS3Stack({ s3, proxy, gw }));
 
   it('announces exact CRLF sizes and RETR sends exactly those octets', async () => {
     proxy.clear();
