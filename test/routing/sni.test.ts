@@ -82,4 +82,18 @@ describe('SNI: certificates and tenants chosen by TLS server name', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Subject: for alice in home/);
   });
+
+  it('a config reload serves a renewed tenant certificate to new handshakes, on implicit TLS and STLS', async () => {
+    const renewed = certFor(['pop.alpha.test', 'renewed.alpha.test']);
+    const config = gw.gateway.config;
+    const alphaTenant = config.tenants.alpha;
+    assert.ok(alphaTenant !== undefined);
+    gw.gateway.reload({ ...config, tenants: { ...config.tenants, alpha: { ...alphaTenant, certificate: { cert: renewed.certPath, key: renewed.keyPath } } } });
+    const implicit = await curlRetr(`pop3s://pop.alpha.test:${implicitPort}/1`, 'pop.alpha.test', implicitPort, renewed, 'alice');
+    assert.match(implicit, /Subject: for alice in alpha/, 'verified against the renewed certificate on implicit TLS');
+    const body = await curlRetr(`pop3://renewed.alpha.test:${stlsPort}/1`, 'renewed.alpha.test', stlsPort, renewed, 'alice', ['--ssl-reqd']);
+    assert.match(body, /Subject: for alice in alpha/, 'verified against the renewed certificate over STLS');
+    const old = await run('curl', ['-s', '-S', '--max-time', '15', '--resolve', `pop.alpha.test:${implicitPort}:127.0.0.1`, '--cacert', alpha.certPath, '-u', 'alice:pw', `pop3s://pop.alpha.test:${implicitPort}/1`], { timeoutMs: 20_000 });
+    assert.notEqual(old.code, 0, 'the replaced certificate is no longer served');
+  });
 });
