@@ -5,25 +5,17 @@
 import { Command } from 'commander';
 import { configPathFrom, loadConfigFile } from './config/loader.js';
 import type { Config, TenantConfig } from './config/schema.js';
-import { ConfigError } from './errors.js';
 import { loadTlsContexts } from './pop3/tls-contexts.js';
-import { Router, RoutingConfigError, type RoutableTenant, type RouteResult } from './routing/router.js';
+import { Router, certificateNames, type RoutableTenant, type RouteResult } from './routing/router.js';
 
 type Runner = (action: () => Promise<void>) => Promise<void>;
 
 export function routerFor(config: Config): Router<RoutableTenant> {
   const tenants = Object.entries(config.tenants).map(([name, tc]) => ({ name, config: tc }));
-  const serverNames = new Map<string, readonly string[]>();
-  for (const { name, config: tc } of tenants) {
-    if (tc.certificate === undefined) continue;
-    serverNames.set(name, tc.certificate.serverNames ?? loadTlsContexts(tc.certificate, `tenants.${name}.certificate`).dnsNames);
-  }
-  try {
-    return new Router({ tenants, defaultTenant: config.defaultTenant, serverNames });
-  } catch (err) {
-    if (err instanceof RoutingConfigError) throw new ConfigError([...err.problems]);
-    throw err;
-  }
+  const serverNames = new Map(
+    tenants.map(({ name, config: tc }) => [name, certificateNames(tc, (files) => loadTlsContexts(files, `tenants.${name}.certificate`).dnsNames)] as const),
+  );
+  return new Router({ tenants, defaultTenant: config.defaultTenant, serverNames });
 }
 
 /** Where the backend user's mail lives, in the adapter's own terms. */

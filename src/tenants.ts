@@ -6,7 +6,7 @@ import type { Config, TenantConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import { loadTlsContexts, type TlsContexts } from './pop3/tls-contexts.js';
-import { Router, RoutingConfigError, type RouteResult } from './routing/router.js';
+import { Router, certificateNames, type RouteResult } from './routing/router.js';
 
 /**
  * `local`: the gateway verifies the login against its users file, then opens the mailbox.
@@ -67,41 +67,36 @@ function sameSettings(a: TenantConfig, b: TenantConfig): boolean {
 export class Tenants {
   private readonly byName = new Map<string, Tenant>();
   private readonly router: Router<Tenant>;
-  /** Tenants a newer generation took over: their stores must outlive this one. */
-  private readonly handedOver = new Set<Tenant>();
-  private reusedFrom: { readonly previous: Tenants; readonly tenants: readonly Tenant[] } | undefined;
+  /** Stores a newer generation took over: they must outlive this one. */
+  private readonly handedOver = new Set<MailStore>();
+  private reusedFrom: { readonly previous: Tenants; readonly stores: readonly MailStore[] } | undefined;
 
   /** `previous`: the generation being replaced by a reload; unchanged tenants are reused. */
   constructor(config: Config, logger: Logger, previous?: Tenants) {
     const idleMs = config.limits.idleTimeoutSeconds * 1000;
     const serverNames = new Map<string, readonly string[]>();
-    const reused: Tenant[] = [];
+    const reused: MailStore[] = [];
     for (const [name, tc] of Object.entries(config.tenants)) {
       const old = previous?.byName.get(name);
       const tls = tc.certificate === undefined ? undefined : loadTlsContexts(tc.certificate, `tenants.${name}.certificate`);
       let tenant: Tenant;
       if (old !== undefined && sameSettings(old.config, tc)) {
         tenant = { ...old, tls };
-        reused.push(old);
+        reused.push(old.store);
       } else {
         tenant = { name, config: tc, store: createTenantStore(name, tc, logger, idleMs), auth: authModeOf(tc), tls };
       }
       this.byName.set(name, tenant);
-      if (tc.certificate !== undefined) serverNames.set(name, tc.certificate.serverNames ?? tls?.dnsNames ?? []);
+      serverNames.set(name, certificateNames(tc, () => tls?.dnsNames ?? []));
     }
-    try {
-      this.router = new Router({ tenants: this.all(), defaultTenant: config.defaultTenant, serverNames });
-    } catch (err) {
-      if (err instanceof RoutingConfigError) throw new ConfigError([...err.problems]);
-      throw err;
-    }
-    this.reusedFrom = previous === undefined ? undefined : { previous, tenants: reused };
+    this.router = new Router({ tenants: this.all(), defaultTenant: config.defaultTenant, serverNames });
+    this.reusedFrom = previous === undefined ? undefined : { previous, stores: reused };
   }
 
   /** A reload succeeded: the stores this generation reused now belong to it, not to `previous`. */
   takeOverReused(): void {
     if (this.reusedFrom === undefined) return;
-    for (const t of this.reusedFrom.tenants) this.reusedFrom.previous.handedOver.add(t);
+    for (const store of this.reusedFrom.stores) this.reusedFrom.previous.handedOver.add(store);
     this.reusedFrom = undefined;
   }
 
@@ -148,8 +143,7 @@ export class Tenants {
 
   /** Releases the stores this generation still owns (not those a reload took over). */
   async shutdown(): Promise<void> {
-    const owned = this.all().filter((t) => ![...this.handedOver].some((h) => h.store === t.store));
-    await Promise.all(owned.map((t) => t.store.shutdown?.()));
+    await Promise.all(this.all().filter((t) => !this.handedOver.has(t.store)).map((t) => t.store.shutdown?.()));
   }
 }
 

@@ -30,11 +30,6 @@ export class SmallFileReader {
       if (took > SLOW_READ_MS) this.asyncUntil = performance.now() + ASYNC_FOR_MS;
     }
   }
-
-  /** For tests and logs: whether reads currently go through the thread pool. */
-  get throttled(): boolean {
-    return performance.now() < this.asyncUntil;
-  }
 }
 
 function readSmallFileSync(path: string, maxBytes: number): Buffer | null {

@@ -10,12 +10,12 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import { StoreError } from '../../src/errors.js';
+import { TopFilter } from '../../src/pop3/top-filter.js';
 import { READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHEAD_MESSAGES, S3_READ_AHEAD_CONCURRENCY, S3_TOP_FIRST_RANGE } from '../../src/limits.js';
 import { InMemoryMessage, type CommitResult, type Maildrop, type MessageInfo, type SizeResolver, type TopFetcher } from '../contract.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { ReadAhead } from '../shared/read-ahead.js';
-import { topLength } from '../shared/top-lines.js';
 import { applyCommit, type CommitPlan } from './commit.js';
 import { UnreadableObjectError, describeS3Error, logOperatorProblem } from './errors.js';
 import { prepend, type ObjectReader, type S3Object } from './objects.js';
@@ -110,7 +110,9 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
         this.counted(msg, head);
         return new InMemoryMessage(head);
       }
-      if (topLength(head, lines) !== undefined) return new InMemoryMessage(head);
+      const top = new TopFilter(lines);
+      top.push(head);
+      if (top.done) return new InMemoryMessage(head);
       // The header and the lines asked for go past the first range: stream the rest from there;
       // the core stops reading (and closes the response) once it has them.
       const rest = await this.deps.reader.open(msg, signal, { start: head.length });

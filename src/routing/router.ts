@@ -5,6 +5,7 @@
  * `defaultTenant`, which gets the name whole.
  */
 import type { TenantConfig } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
 import { normaliseDomain, parseDomainPattern, patternText } from './domain-name.js';
 import { DomainTable } from './domain-table.js';
 import { parseLoginName, splitAt, type Separator } from './login-name.js';
@@ -42,11 +43,12 @@ export interface RouterInput<T extends RoutableTenant> {
   readonly serverNames?: ReadonlyMap<string, readonly string[]>;
 }
 
-/** Thrown with every problem found, each prefixed by its config path. */
-export class RoutingConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('; '));
-  }
+/** The SNI names a tenant's certificate answers: its `serverNames`, else the certificate's DNS names. */
+export function certificateNames(
+  tc: TenantConfig,
+  certificateDnsNames: (files: { readonly cert: string; readonly key: string }) => readonly string[],
+): readonly string[] {
+  return tc.certificate === undefined ? [] : (tc.certificate.serverNames ?? certificateDnsNames(tc.certificate));
 }
 
 export class Router<T extends RoutableTenant> {
@@ -83,7 +85,7 @@ export class Router<T extends RoutableTenant> {
     const names = input.tenants.map((t) => t.name);
     const fallbackName = input.defaultTenant ?? (names.length === 1 ? names[0] : undefined);
     this.fallback = input.tenants.find((t) => t.name === fallbackName);
-    if (problems.length > 0) throw new RoutingConfigError(problems);
+    if (problems.length > 0) throw new ConfigError(problems);
   }
 
   /** The tenant an SNI name picks, if any (for the certificate and pre-login capabilities). */
