@@ -52,11 +52,6 @@ export const READ_AHEAD_MESSAGES = 32;
 export const READ_AHEAD_MAX_MESSAGE = 1536 * 1024;
 export const READ_AHEAD_BUDGET = 2 * 1024 * 1024;
 
-/**
- * One IMAP partial fetch (`BODY.PEEK[]<offset.length>`) when streaming a message that was not
- * read ahead: bounds memory per session for huge messages; a larger chunk means fewer round trips.
- */
-export const IMAP_FETCH_CHUNK = 2 * 1024 * 1024;
 /** The first partial fetch for TOP: most headers fit, so TOP n 0 costs one small round trip. */
 export const IMAP_TOP_FIRST_CHUNK = 32 * 1024;
 /** Further TOP fetches: small, since TOP usually needs only a few lines past the header. */

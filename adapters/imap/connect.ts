@@ -31,6 +31,8 @@ export function imapOptions(cfg: ImapTenantConfig, login: BackendLogin, ca: Buff
     auth: login.accessToken !== undefined ? { user: login.user, accessToken: login.accessToken } : { user: login.user, pass: login.password ?? '' },
     logger: false,
     disableAutoIdle: true,
+    // The connection is handed over to ImapChannel after the snapshot, which speaks no DEFLATE.
+    disableCompression: true,
     connectionTimeout: cfg.connectTimeoutMs,
     greetingTimeout: cfg.connectTimeoutMs,
     // The IMAP side is quiet whenever the POP3 client is (between commands, or not reading a big

@@ -1,4 +1,7 @@
-/** IMAP backend: one imapflow connection per POP3 session, opened at login, closed at the end. */
+/**
+ * IMAP backend: one connection per POP3 session, opened at login, closed at the end. imapflow
+ * logs in and takes the snapshot, then hands the connection to an ImapChannel (see there why).
+ */
 import type { ImapFlow } from 'imapflow';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -9,6 +12,7 @@ import type { BackendLogin, MailStore, Maildrop, MessageInfo, SessionContext } f
 import { classifyImapError, connectImap, readCa, withTimeout } from './connect.js';
 import { ImapDrop } from './drop.js';
 import { SnapshotCache, type Describe } from './snapshot-cache.js';
+import { ImapChannel } from './wire/channel.js';
 import { imapUidl } from './uidl.js';
 
 export class ImapStore implements MailStore {
@@ -64,7 +68,7 @@ export class ImapStore implements MailStore {
         { session: ctx.sessionId, op: 'open', connectMs: connectedMs, ms: Date.now() - started, messages: messages.length, source },
         'imap: snapshot taken',
       );
-      return new ImapDrop(client, this.cfg, {
+      return new ImapDrop(ImapChannel.takeOver(client, this.cfg.commandTimeoutMs), this.cfg, {
         uidValidity,
         messages,
         logger: this.logger.child({ session: ctx.sessionId }),

@@ -1,0 +1,243 @@
+/**
+ * The IMAP connection of a POP3 session after login and the snapshot. imapflow connects,
+ * negotiates TLS, authenticates and takes the snapshot (CONDSTORE/QRESYNC); then `unbind()`
+ * hands the socket over to this channel for the rest of the session, because imapflow holds
+ * every literal whole and spends about as much CPU per FETCH response as all of popgate's own
+ * work (it parses each response into objects, then compiles it again for its log). Here a
+ * message body goes from the IMAP socket to the POP3 socket in the pieces it arrives in, with
+ * back-pressure, and only the few commands a POP3 session needs are spoken.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { ImapFlow } from 'imapflow';
+import { StoreError } from '../../../src/errors.js';
+import { FetchResponse, type OpenBody } from './fetch-response.js';
+import { ResponseReader } from './response-reader.js';
+
+export type Status = 'OK' | 'NO' | 'BAD';
+
+export interface Completion {
+  readonly status: Status;
+  /** The response code's atom, e.g. TRYCREATE, upper-case. */
+  readonly code: string | undefined;
+  readonly text: string;
+}
+
+export interface CommandOptions {
+  /** Each untagged response other than FETCH, as text (literals inside are left out). */
+  readonly untagged?: (text: string) => void;
+  /** Where the body of a FETCH response goes (undefined: dropped). */
+  readonly openBody?: OpenBody;
+  /** A FETCH response ended. */
+  readonly fetched?: (response: FetchResponse) => void;
+}
+
+interface Pending {
+  readonly tag: string;
+  readonly line: string;
+  readonly options: CommandOptions;
+  readonly resolve: (done: Completion) => void;
+  readonly reject: (err: StoreError) => void;
+}
+
+type Reading = { readonly kind: 'fetch'; readonly fetch: FetchResponse } | { readonly kind: 'text'; parts: string[] };
+
+/** Longest response line accepted; Dovecot's own limit for command lines is 64 KiB. */
+const MAX_LINE = 1024 * 1024;
+/** Untagged text kept per response (a SEARCH of 10,000 UIDs is about 60 KB). */
+const MAX_UNTAGGED_TEXT = 4 * 1024 * 1024;
+const FETCH_START = /^\* (\d+) FETCH \(/i;
+const TAGGED = /^(\S+) (OK|NO|BAD)\b ?(?:\[([^\] ]+)[^\]]*\] ?)?(.*)$/i;
+
+export interface ChannelFacts {
+  readonly capabilities: ReadonlySet<string>;
+  /** RFC 6855 UTF8=ACCEPT is enabled: mailbox names go as UTF-8, not modified UTF-7. */
+  readonly utf8: boolean;
+}
+
+export class ImapChannel implements ChannelFacts {
+  readonly capabilities: ReadonlySet<string>;
+  readonly utf8: boolean;
+  private readonly reader: ResponseReader;
+  private readonly queue: Pending[] = [];
+  private current: Pending | undefined;
+  private reading: Reading | undefined;
+  private nextTag = 1;
+  private failure: StoreError | undefined;
+  private held = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  /** Takes the connection over from imapflow, which must have no command running. */
+  static takeOver(client: ImapFlow, timeoutMs: number): ImapChannel {
+    const facts: ChannelFacts = { capabilities: new Set(client.capabilities.keys()), utf8: client.enabled.has('UTF8=ACCEPT') };
+    const { readSocket, writeSocket, socket } = client.unbind();
+    socket.setTimeout(0);
+    return new ImapChannel(readSocket, writeSocket, () => socket.destroy(), facts, timeoutMs);
+  }
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    private readonly destroySocket: () => void,
+    facts: ChannelFacts,
+    /** A command whose server stays silent this long (while popgate wants its data) fails the connection. */
+    private readonly timeoutMs: number,
+  ) {
+    this.capabilities = facts.capabilities;
+    this.utf8 = facts.utf8;
+    this.reader = new ResponseReader(
+      {
+        text: (part) => this.text(part),
+        literalStart: (size) => this.fetchReading()?.literalStart(size),
+        literalData: (chunk) => this.fetchReading()?.literalData(chunk),
+        literalEnd: () => this.fetchReading()?.literalEnd(),
+        end: () => this.responseEnd(),
+      },
+      MAX_LINE,
+    );
+    const lost = (): void => this.fail(new StoreError('TEMPORARY', 'imap: the connection was lost'));
+    input.on('data', (chunk: Buffer) => this.received(chunk));
+    input.on('end', lost);
+    input.on('close', lost);
+    input.on('error', lost);
+    output.on('error', lost);
+    input.resume();
+  }
+
+  get usable(): boolean {
+    return this.failure === undefined;
+  }
+
+  /** Runs one command (commands run one at a time, in order). Rejects only if the connection fails. */
+  run(command: string, options: CommandOptions = {}): Promise<Completion> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ tag: `P${this.nextTag++}`, line: command, options, resolve, reject });
+      if (this.current === undefined) this.sendNext();
+    });
+  }
+
+  /** Back-pressure: stop reading from the server until release(); no timeout runs meanwhile. */
+  hold(): void {
+    if (this.held) return;
+    this.held = true;
+    this.input.pause();
+    this.disarm();
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.failure !== undefined) return;
+    this.input.resume();
+    this.arm();
+  }
+
+  /** LOGOUT (bounded by `ms`), then the socket is closed whatever the answer. */
+  async logout(ms: number): Promise<void> {
+    if (this.failure === undefined) {
+      this.release();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+      await Promise.race([this.run('LOGOUT').then(() => undefined, () => undefined), late]);
+      clearTimeout(timer);
+    }
+    this.fail(new StoreError('TEMPORARY', 'imap: the connection was closed'));
+  }
+
+  /** Fails every command and closes the connection (idempotent). */
+  fail(err: StoreError): void {
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    this.disarm();
+    const waiting = this.current === undefined ? this.queue : [this.current, ...this.queue];
+    this.current = undefined;
+    this.queue.length = 0;
+    for (const p of waiting) p.reject(err);
+    this.destroySocket();
+  }
+
+  private sendNext(): void {
+    const next = this.queue.shift();
+    this.current = next;
+    if (next === undefined) {
+      this.disarm();
+      return;
+    }
+    this.output.write(`${next.tag} ${next.line}\r\n`);
+    this.arm();
+  }
+
+  private received(chunk: Buffer): void {
+    if (this.failure !== undefined) return;
+    this.arm();
+    try {
+      this.reader.push(chunk);
+    } catch (err) {
+      this.fail(err instanceof StoreError ? err : new StoreError('TEMPORARY', `imap: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  private fetchReading(): FetchResponse | undefined {
+    return this.reading?.kind === 'fetch' ? this.reading.fetch : undefined;
+  }
+
+  private text(part: string): void {
+    const reading = this.reading;
+    if (reading?.kind === 'fetch') {
+      reading.fetch.text(part);
+      return;
+    }
+    if (reading !== undefined) {
+      if (reading.parts.reduce((n, p) => n + p.length, 0) < MAX_UNTAGGED_TEXT) reading.parts.push(part);
+      return;
+    }
+    const fetchStart = FETCH_START.exec(part);
+    const openBody = this.current?.options.openBody;
+    if (fetchStart !== null) {
+      const fetch = new FetchResponse(Number(fetchStart[1]), openBody ?? (() => undefined));
+      this.reading = { kind: 'fetch', fetch };
+      fetch.text(part, fetchStart[0].length);
+      return;
+    }
+    this.reading = { kind: 'text', parts: [part] };
+  }
+
+  private responseEnd(): void {
+    const reading = this.reading;
+    this.reading = undefined;
+    if (reading === undefined) return;
+    const current = this.current;
+    if (reading.kind === 'fetch') {
+      current?.options.fetched?.(reading.fetch);
+      return;
+    }
+    const text = reading.parts.join('');
+    if (text.startsWith('* ')) {
+      current?.options.untagged?.(text);
+      return;
+    }
+    const tagged = TAGGED.exec(text);
+    // Continuation requests ("+") are never asked for: no command here sends a literal.
+    if (tagged === null || current === undefined || tagged[1] !== current.tag) return;
+    const status = (tagged[2] as string).toUpperCase() as Status;
+    current.resolve({ status, code: tagged[3]?.toUpperCase(), text: tagged[4] ?? '' });
+    this.sendNext();
+  }
+
+  private arm(): void {
+    if (this.current === undefined || this.held || this.failure !== undefined) return this.disarm();
+    // Called for every socket read: refreshing one timer is far cheaper than a new one each time.
+    if (this.timer !== undefined) {
+      this.timer.refresh();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.fail(new StoreError('TEMPORARY', `imap: no answer within ${this.timeoutMs} ms`));
+    }, this.timeoutMs);
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
