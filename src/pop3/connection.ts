@@ -299,9 +299,11 @@ export class Connection {
     try {
       this.writeRaw(Buffer.from(`+OK ${status}\r\n`));
       // A message already in memory skips the stream's async iterator (measurable per message).
+      const pieces: Buffer[] = [];
       for await (const chunk of source instanceof InMemoryMessage ? slices(source.bytes) : source) {
-        const out = stuffer.push(top === undefined ? (chunk as Buffer) : top.push(chunk as Buffer));
-        if (out.length > 0) this.writeRaw(out);
+        stuffer.push(top === undefined ? (chunk as Buffer) : top.push(chunk as Buffer), pieces);
+        for (const piece of pieces) this.writeRaw(piece);
+        pieces.length = 0;
         if (socket.writableLength > OUTPUT_HIGH_WATER_MARK) {
           this.endBatch();
           uncork();

@@ -5,7 +5,8 @@ import { DotStuffer } from '../../src/pop3/dot-stuffer.js';
 
 function encode(parts: readonly Buffer[], replaceNul = false): { wire: string; octets: number } {
   const s = new DotStuffer({ replaceNul });
-  const out = parts.map((p) => s.push(p));
+  const out: Buffer[] = [];
+  for (const p of parts) s.push(p, out);
   out.push(s.finish());
   return { wire: Buffer.concat(out).toString('latin1'), octets: s.messageOctets };
 }
@@ -54,7 +55,45 @@ describe('DotStuffer', () => {
   it('passes clean CRLF chunks through without copying', () => {
     const s = new DotStuffer();
     const chunk = Buffer.from('abc\r\ndef\r\n');
-    assert.equal(s.push(chunk), chunk);
+    const out: Buffer[] = [];
+    s.push(chunk, out);
+    assert.deepEqual(out, [chunk]);
+    assert.equal(out[0], chunk);
+  });
+
+  it('stuffs CRLF text with views of the chunk, not a copy', () => {
+    const s = new DotStuffer();
+    const chunk = Buffer.from('a\r\n.b\r\nc\r\n');
+    const out: Buffer[] = [];
+    s.push(chunk, out);
+    assert.equal(Buffer.concat(out).toString('latin1'), 'a\r\n..b\r\nc\r\n');
+    const views = out.filter((p) => p.length > 1);
+    assert.ok(views.length === 2 && views.every((p) => p.buffer === chunk.buffer), 'the text pieces share the chunk memory');
+  });
+
+  it('a long message with dots and mixed line ends, in random chunks, matches a line-by-line reference', () => {
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+    const alphabet = ['.', '.', 'a', 'b', ' ', '\r', '\n', '\r\n', '\n', '\0'];
+    for (let round = 0; round < 50; round++) {
+      let text = '';
+      for (let i = 0; i < 400; i++) text += alphabet[rand(alphabet.length)];
+      const input = Buffer.from(text, 'latin1');
+      const lines = text.split('\n');
+      const tail = lines.pop() as string;
+      let expected = lines.map((l) => (l.startsWith('.') ? '.' : '') + (l.endsWith('\r') ? l : l + '\r') + '\n').join('');
+      if (tail !== '') expected += (tail.startsWith('.') ? '.' : '') + tail + '\r\n';
+      expected += '.\r\n';
+      const parts: Buffer[] = [];
+      for (let at = 0; at < input.length; ) {
+        const n = 1 + rand(60);
+        parts.push(input.subarray(at, at + n));
+        at += n;
+      }
+      const { wire, octets } = encode(parts);
+      assert.equal(wire, expected, `round ${round}`);
+      assert.equal(octets, crlfSize([input]), `octets, round ${round}`);
+    }
   });
 
   it('turns NUL into 0x80 only with the Outlook workaround, keeping the size', () => {
