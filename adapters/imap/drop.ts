@@ -15,7 +15,10 @@ import type { CommitResult, Maildrop, MessageInfo, TopFetcher } from '../contrac
 import { ReadAhead } from '../shared/read-ahead.js';
 import { fetchBodies, streamMessage, streamTop } from './message-stream.js';
 import type { ImapChannel } from './wire/channel.js';
-import { mailboxName, uidSet } from './wire/command-args.js';
+import { inSequenceSet, mailboxName, uidSet, uidSets, withNamespace } from './wire/command-args.js';
+
+/** Longest UID set per command: well under any server's command-line limit (Dovecot: 64 KiB). */
+const MAX_UID_SET_CHARS = 8000;
 
 export interface ImapDropState {
   readonly uidValidity: bigint;
@@ -41,7 +44,8 @@ export class ImapDrop implements Maildrop, TopFetcher {
     const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
     this.readAhead = new ReadAhead(this.messages, limits, (ids) => {
       const uids = ids.map(Number);
-      return fetchBodies(this.channel, uids, uidSet(uids), READ_AHEAD_MAX_MESSAGE * 2);
+      // Listed sizes may be too small: what is collected is bounded on its own (twice the listed limits).
+      return fetchBodies(this.channel, uids, uidSet(uids), { message: READ_AHEAD_MAX_MESSAGE * 2, total: READ_AHEAD_BUDGET * 2 });
     });
   }
 
@@ -76,18 +80,18 @@ export class ImapDrop implements Maildrop, TopFetcher {
     const mode = this.cfg.deleteMode;
     if (ids.length === 0 || mode === 'keep') return { removed: ids.length, failed: [] };
     const started = Date.now();
-    const range = uidSet(ids.map(Number));
+    const sets = uidSets(ids.map(Number), MAX_UID_SET_CHARS);
     try {
       const uidValidity = await this.select();
       if (uidValidity !== this.state.uidValidity) {
         return { removed: 0, failed: ids.map((id) => ({ id, reason: 'UIDVALIDITY changed during the session' })) };
       }
-      if (mode === 'flag') await this.store(range, '\\Deleted');
-      else if (mode === 'expunge') await this.expunge(range);
-      else await this.move(range, mode.slice('move:'.length));
+      if (mode === 'flag') await this.store(sets, '\\Deleted');
+      else if (mode === 'expunge') await this.expunge(sets);
+      else await this.move(sets, mode.slice('move:'.length));
       // Check what is really gone: a server may refuse part of a batch without failing the command.
-      const left = await this.search(mode === 'flag' ? `UID ${range} UNDELETED` : `UID ${range}`);
-      const failed = ids.filter((id) => left.has(Number(id))).map((id) => ({ id, reason: `still present after ${mode}` }));
+      const left = await this.stillThere(sets, mode === 'flag' ? ' UNDELETED' : '');
+      const failed = ids.filter((id) => left(Number(id))).map((id) => ({ id, reason: `still present after ${mode}` }));
       this.state.logger.debug({ op: 'commit', mode, ms: Date.now() - started, removed: ids.length - failed.length }, 'imap: update applied');
       return { removed: ids.length - failed.length, failed };
     } catch (err) {
@@ -103,10 +107,11 @@ export class ImapDrop implements Maildrop, TopFetcher {
     await this.channel.logout(IMAP_LOGOUT_TIMEOUT_MS);
   }
 
-  /** SELECT (read-write) again for the update; gives the folder's UIDVALIDITY. */
+  /** SELECT (read-write) the folder the snapshot came from, again; gives its UIDVALIDITY. */
   private async select(): Promise<bigint> {
     let uidValidity: bigint | undefined;
-    await this.expectOk('re-opening the folder', `SELECT ${mailboxName(this.cfg.folder, this.channel.utf8)}`, (text) => {
+    const { selectedPath, utf8 } = this.channel.facts;
+    await this.expectOk('re-opening the folder', `SELECT ${mailboxName(selectedPath, utf8)}`, (text) => {
       const m = /^\* OK \[UIDVALIDITY (\d+)\]/i.exec(text);
       if (m !== null) uidValidity = BigInt(m[1] as string);
     });
@@ -114,34 +119,50 @@ export class ImapDrop implements Maildrop, TopFetcher {
     return uidValidity;
   }
 
-  private store(range: string, flag: string): Promise<void> {
-    return this.expectOk('flagging', `UID STORE ${range} +FLAGS.SILENT (${flag})`);
+  private async store(sets: readonly string[], flag: string): Promise<void> {
+    for (const set of sets) await this.expectOk('flagging', `UID STORE ${set} +FLAGS.SILENT (${flag})`);
   }
 
   /** UIDPLUS removes exactly these; without it EXPUNGE also removes what others flagged \Deleted. */
-  private async expunge(range: string): Promise<void> {
-    await this.store(range, '\\Deleted');
-    if (this.channel.capabilities.has('UIDPLUS')) await this.expectOk('expunging', `UID EXPUNGE ${range}`);
-    else await this.expectOk('expunging', 'EXPUNGE');
+  private async expunge(sets: readonly string[]): Promise<void> {
+    await this.store(sets, '\\Deleted');
+    if (!this.channel.has('UIDPLUS')) return this.expectOk('expunging', 'EXPUNGE');
+    for (const set of sets) await this.expectOk('expunging', `UID EXPUNGE ${set}`);
   }
 
-  private async move(range: string, folder: string): Promise<void> {
-    const target = mailboxName(folder, this.channel.utf8);
-    if (this.channel.capabilities.has('MOVE')) {
-      await this.expectOk('moving', `UID MOVE ${range} ${target}`);
+  private async move(sets: readonly string[], folder: string): Promise<void> {
+    const { namespacePrefix, utf8 } = this.channel.facts;
+    const target = mailboxName(withNamespace(folder, namespacePrefix), utf8);
+    if (this.channel.has('MOVE')) {
+      for (const set of sets) await this.expectOk('moving', `UID MOVE ${set} ${target}`);
       return;
     }
-    await this.expectOk('copying', `UID COPY ${range} ${target}`);
-    await this.expunge(range);
+    for (const set of sets) await this.expectOk('copying', `UID COPY ${set} ${target}`);
+    await this.expunge(sets);
   }
 
-  private async search(criteria: string): Promise<Set<number>> {
+  /** Which of these UIDs the server still has (SEARCH, or ESEARCH under IMAP4rev2). */
+  private async stillThere(sets: readonly string[], criteria: string): Promise<(uid: number) => boolean> {
     const found = new Set<number>();
-    await this.expectOk('checking', `UID SEARCH ${criteria}`, (text) => {
-      const m = /^\* SEARCH\b(.*)$/i.exec(text);
-      for (const n of (m?.[1] ?? '').trim().split(/\s+/)) if (/^\d+$/.test(n)) found.add(Number(n));
-    });
-    return found;
+    const foundSets: string[] = [];
+    for (const set of sets) {
+      let answered = false;
+      await this.expectOk('checking', `UID SEARCH UID ${set}${criteria}`, (text) => {
+        const plain = /^\* SEARCH\b(.*)$/i.exec(text);
+        const extended = /^\* ESEARCH\b(.*)$/i.exec(text);
+        if (plain !== null) {
+          answered = true;
+          for (const n of (plain[1] ?? '').trim().split(/\s+/)) if (/^\d+$/.test(n)) found.add(Number(n));
+        } else if (extended !== null) {
+          answered = true;
+          const all = /\bALL\s+([\d:,]+)/i.exec(extended[1] ?? '');
+          if (all !== null) foundSets.push(all[1] as string);
+        }
+      });
+      // No answer is not "nothing left": the update must not be reported done on a guess.
+      if (!answered) throw new StoreError('TEMPORARY', 'imap: checking: the server sent no SEARCH result');
+    }
+    return (uid) => found.has(uid) || foundSets.some((set) => inSequenceSet(set, uid));
   }
 
   private async expectOk(doing: string, command: string, untagged?: (text: string) => void): Promise<void> {

@@ -141,10 +141,16 @@ export async function streamTop(channel: ImapChannel, uid: number, plan: TopPlan
 
 /**
  * Read-ahead: one `UID FETCH a,b,c (UID BODY.PEEK[])`. Each promise gives the body, or null when
- * it did not come whole (gone, larger than `limit`, or the connection failed); the normal fetch
+ * it did not come whole (gone, over the limits, or the connection failed); the normal fetch
  * then reports why.
  */
-export function fetchBodies(channel: ImapChannel, uids: readonly number[], uidList: string, limit: number): ReadonlyMap<string, Promise<Buffer | null>> {
+export function fetchBodies(
+  channel: ImapChannel,
+  uids: readonly number[],
+  uidList: string,
+  limits: { readonly message: number; readonly total: number },
+): ReadonlyMap<string, Promise<Buffer | null>> {
+  let room = limits.total;
   const waiting = new Map<number, (body: Buffer | null) => void>();
   const promises = new Map<string, Promise<Buffer | null>>();
   for (const uid of uids) promises.set(String(uid), new Promise((resolve) => waiting.set(uid, resolve)));
@@ -157,7 +163,8 @@ export function fetchBodies(channel: ImapChannel, uids: readonly number[], uidLi
   channel
     .run(`UID FETCH ${uidList} (UID BODY.PEEK[])`, {
       openBody: (response, size) => {
-        const sink = new CollectingSink(size, limit);
+        const sink = new CollectingSink(size, Math.min(limits.message, room));
+        if (size <= limits.message && size <= room) room -= size;
         sinks.set(response, sink);
         return sink;
       },

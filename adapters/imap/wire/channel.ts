@@ -39,7 +39,7 @@ interface Pending {
   readonly reject: (err: StoreError) => void;
 }
 
-type Reading = { readonly kind: 'fetch'; readonly fetch: FetchResponse } | { readonly kind: 'text'; parts: string[] };
+type Reading = { readonly kind: 'fetch'; readonly fetch: FetchResponse } | { readonly kind: 'text'; readonly parts: string[]; kept: number };
 
 /** Longest response line accepted; Dovecot's own limit for command lines is 64 KiB. */
 const MAX_LINE = 1024 * 1024;
@@ -48,15 +48,24 @@ const MAX_UNTAGGED_TEXT = 4 * 1024 * 1024;
 const FETCH_START = /^\* (\d+) FETCH \(/i;
 const TAGGED = /^(\S+) (OK|NO|BAD)\b ?(?:\[([^\] ]+)[^\]]*\] ?)?(.*)$/i;
 
+/** Extensions that IMAP4rev2 (RFC 9051, appendix E) makes part of the base protocol. */
+const FOLDED_INTO_REV2 = new Set(['ESEARCH', 'MOVE', 'UIDPLUS']);
+
+/** What imapflow learnt about the session before the handover. */
 export interface ChannelFacts {
   readonly capabilities: ReadonlySet<string>;
-  /** RFC 6855 UTF8=ACCEPT is enabled: mailbox names go as UTF-8, not modified UTF-7. */
+  /** IMAP4rev2 is in force: its folded extensions are present, SEARCH answers ESEARCH. */
+  readonly rev2: boolean;
+  /** UTF8=ACCEPT (RFC 6855) or IMAP4rev2: mailbox names go as UTF-8, not modified UTF-7. */
   readonly utf8: boolean;
+  /** The folder as it was selected (with the namespace prefix imapflow added, if any). */
+  readonly selectedPath: string;
+  /** The personal namespace prefix, e.g. "INBOX.", for other folder names (move targets). */
+  readonly namespacePrefix: string;
 }
 
-export class ImapChannel implements ChannelFacts {
-  readonly capabilities: ReadonlySet<string>;
-  readonly utf8: boolean;
+export class ImapChannel {
+  readonly facts: ChannelFacts;
   private readonly reader: ResponseReader;
   private readonly queue: Pending[] = [];
   private current: Pending | undefined;
@@ -66,9 +75,19 @@ export class ImapChannel implements ChannelFacts {
   private held = false;
   private timer: NodeJS.Timeout | undefined;
 
-  /** Takes the connection over from imapflow, which must have no command running. */
+  /** Takes the connection over from imapflow, which must have no command running and a folder selected. */
   static takeOver(client: ImapFlow, timeoutMs: number): ImapChannel {
-    const facts: ChannelFacts = { capabilities: new Set(client.capabilities.keys()), utf8: client.enabled.has('UTF8=ACCEPT') };
+    if (!client.usable || client.mailbox === false) throw new StoreError('TEMPORARY', 'imap: the connection was lost');
+    const capabilities = new Set(client.capabilities.keys());
+    // The same test imapflow uses (a server may be rev2-only without ENABLE).
+    const rev2 = client.enabled.has('IMAP4REV2') || (capabilities.has('IMAP4rev2') && !capabilities.has('IMAP4rev1'));
+    const facts: ChannelFacts = {
+      capabilities,
+      rev2,
+      utf8: rev2 || client.enabled.has('UTF8=ACCEPT'),
+      selectedPath: client.mailbox.path,
+      namespacePrefix: client.namespace?.prefix ?? '',
+    };
     const { readSocket, writeSocket, socket } = client.unbind();
     socket.setTimeout(0);
     return new ImapChannel(readSocket, writeSocket, () => socket.destroy(), facts, timeoutMs);
@@ -82,8 +101,7 @@ export class ImapChannel implements ChannelFacts {
     /** A command whose server stays silent this long (while popgate wants its data) fails the connection. */
     private readonly timeoutMs: number,
   ) {
-    this.capabilities = facts.capabilities;
-    this.utf8 = facts.utf8;
+    this.facts = facts;
     this.reader = new ResponseReader(
       {
         text: (part) => this.text(part),
@@ -93,6 +111,9 @@ export class ImapChannel implements ChannelFacts {
         end: () => this.responseEnd(),
       },
       MAX_LINE,
+      // imapflow may have kept the start of a line the server sent unasked after the last
+      // answer: its rest arrives here first, and must not be taken for a response (or a literal).
+      (line) => /^(\* |\+|P\d+ )/.test(line),
     );
     const lost = (): void => this.fail(new StoreError('TEMPORARY', 'imap: the connection was lost'));
     input.on('data', (chunk: Buffer) => this.received(chunk));
@@ -100,7 +121,13 @@ export class ImapChannel implements ChannelFacts {
     input.on('close', lost);
     input.on('error', lost);
     output.on('error', lost);
-    input.resume();
+    if (input.destroyed || input.readableEnded) lost();
+    else input.resume();
+  }
+
+  /** The capability, or an extension IMAP4rev2 folds into the base protocol. */
+  has(capability: string): boolean {
+    return this.facts.capabilities.has(capability) || (this.facts.rev2 && FOLDED_INTO_REV2.has(capability));
   }
 
   get usable(): boolean {
@@ -188,7 +215,9 @@ export class ImapChannel implements ChannelFacts {
       return;
     }
     if (reading !== undefined) {
-      if (reading.parts.reduce((n, p) => n + p.length, 0) < MAX_UNTAGGED_TEXT) reading.parts.push(part);
+      if (reading.kept + part.length > MAX_UNTAGGED_TEXT) return;
+      reading.parts.push(part);
+      reading.kept += part.length;
       return;
     }
     const fetchStart = FETCH_START.exec(part);
@@ -199,7 +228,7 @@ export class ImapChannel implements ChannelFacts {
       fetch.text(part, fetchStart[0].length);
       return;
     }
-    this.reading = { kind: 'text', parts: [part] };
+    this.reading = { kind: 'text', parts: [part], kept: part.length };
   }
 
   private responseEnd(): void {

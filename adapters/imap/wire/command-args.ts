@@ -2,18 +2,47 @@
 import iconv from 'iconv-lite';
 import { StoreError } from '../../../src/errors.js';
 
-/** `1:3,7,9:10`: runs of consecutive UIDs collapsed, so 10,000 UIDs still fit a command line. */
+/** `1:3,7,9:10`: runs of consecutive UIDs collapsed. */
 export function uidSet(uids: readonly number[]): string {
+  return uidSets(uids, Number.POSITIVE_INFINITY)[0] ?? '';
+}
+
+/**
+ * The UIDs as sets of at most `maxChars` characters each: servers limit the command line
+ * (Dovecot to 64 KiB), and deleting every other one of 12,000 messages would pass that.
+ */
+export function uidSets(uids: readonly number[], maxChars: number): string[] {
   const sorted = [...new Set(uids)].sort((a, b) => a - b);
-  const ranges: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  const sets: string[] = [];
+  let current = '';
+  for (let i = 0; i < sorted.length; i++) {
     const first = sorted[i] as number;
     let last = first;
     while (i + 1 < sorted.length && sorted[i + 1] === last + 1) last = sorted[++i] as number;
-    ranges.push(first === last ? String(first) : `${first}:${last}`);
-    i++;
+    const range = first === last ? String(first) : `${first}:${last}`;
+    if (current !== '' && current.length + 1 + range.length > maxChars) {
+      sets.push(current);
+      current = '';
+    }
+    current = current === '' ? range : `${current},${range}`;
   }
-  return ranges.join(',');
+  if (current !== '') sets.push(current);
+  return sets;
+}
+
+/** Whether `uid` is in a sequence set as a server sends it (`3:4,7`, either bound first). */
+export function inSequenceSet(set: string, uid: number): boolean {
+  for (const part of set.split(',')) {
+    const [a, b = a] = part.split(':').map(Number) as [number, number?];
+    if (uid >= Math.min(a, b) && uid <= Math.max(a, b)) return true;
+  }
+  return false;
+}
+
+/** A folder name as imapflow opens it: INBOX in any case is INBOX; others get the namespace prefix. */
+export function withNamespace(name: string, prefix: string): string {
+  if (name.toUpperCase() === 'INBOX') return 'INBOX';
+  return prefix === '' || name.startsWith(prefix) ? name : prefix + name;
 }
 
 /**

@@ -29,6 +29,8 @@ export class ResponseReader {
     private readonly handler: ResponseHandler,
     /** Longest line accepted (literals excluded): a server that never ends a line must not exhaust memory. */
     private readonly maxLine: number,
+    /** When given, lines are dropped until one passes this test (joining a stream mid-line). */
+    private resync?: (line: string) => boolean,
   ) {}
 
   push(chunk: Buffer): void {
@@ -59,6 +61,10 @@ export class ResponseReader {
     let stop = raw.length - 1;
     if (stop > 0 && raw[stop - 1] === CR) stop--;
     const text = raw.toString('latin1', 0, stop);
+    if (this.resync !== undefined) {
+      if (!this.resync(text)) return;
+      this.resync = undefined;
+    }
     const marker = LITERAL_MARKER.exec(text);
     this.handler.text(text);
     if (marker === null) {
