@@ -4,32 +4,55 @@
  * Each async fs call is a libuv thread-pool round trip that cost the event loop about 30 µs here
  * (open, read, close: ~90 µs per 20 KB message, more than sending it), while the same three
  * syscalls done synchronously on a page-cache hit take a few µs. So reads are synchronous while
- * they stay fast; one that takes longer than SLOW_READ_MS (cold cache, a network file system)
- * switches the reader to the thread pool for ASYNC_FOR_MS, so a slow disk never stalls the other
- * sessions for more than that one read.
+ * they stay fast; when SLOW_READS of the last RECENT_READS took longer than SLOW_READ_MS (cold
+ * cache, a network file system), the reader uses the thread pool for ASYNC_FOR_MS, so a slow disk
+ * stalls the other sessions for a few reads at most. One slow read is not enough: on a busy
+ * machine the process is sometimes descheduled in the middle of a fast read, and each such
+ * moment used to send a minute of reads through the thread pool, at about twice the CPU.
  */
 import { close, closeSync, open, openSync, read, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const SLOW_READ_MS = 2;
+const RECENT_READS = 8;
+const SLOW_READS = 3;
 const ASYNC_FOR_MS = 60_000;
 
 export class SmallFileReader {
   private asyncUntil = 0;
+  /** One bit per recent synchronous read, newest lowest: 1 = slow. */
+  private recentSlow = 0;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Whether reads go through the thread pool now. */
+  get inThreadPool(): boolean {
+    return this.now() < this.asyncUntil;
+  }
 
   /** The file's bytes, or null when it is larger than `maxBytes` (the caller then streams it). */
   read(path: string, maxBytes: number): Promise<Buffer | null> {
-    if (performance.now() < this.asyncUntil) return readSmallFileAsync(path, maxBytes);
-    const started = performance.now();
+    if (this.inThreadPool) return readSmallFileAsync(path, maxBytes);
+    const started = this.now();
     try {
       return Promise.resolve(readSmallFileSync(path, maxBytes));
     } catch (err) {
       return Promise.reject(err as Error);
     } finally {
-      const took = performance.now() - started;
-      if (took > SLOW_READ_MS) this.asyncUntil = performance.now() + ASYNC_FOR_MS;
+      const slow = this.now() - started > SLOW_READ_MS;
+      this.recentSlow = ((this.recentSlow << 1) | (slow ? 1 : 0)) & ((1 << RECENT_READS) - 1);
+      if (slow && bitCount(this.recentSlow) >= SLOW_READS) {
+        this.asyncUntil = this.now() + ASYNC_FOR_MS;
+        this.recentSlow = 0;
+      }
     }
   }
+}
+
+function bitCount(bits: number): number {
+  let n = 0;
+  for (let b = bits; b !== 0; b &= b - 1) n++;
+  return n;
 }
 
 function readSmallFileSync(path: string, maxBytes: number): Buffer | null {
