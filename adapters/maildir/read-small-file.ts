@@ -4,9 +4,10 @@
  * Each async fs call is a libuv thread-pool round trip that cost the event loop about 30 µs here
  * (open, read, close: ~90 µs per 20 KB message, more than sending it), while the same three
  * syscalls done synchronously on a page-cache hit take a few µs. So reads are synchronous while
- * they stay fast; when SLOW_READS of the last RECENT_READS took longer than SLOW_READ_MS (cold
- * cache, a network file system), the reader uses the thread pool for ASYNC_FOR_MS, so a slow disk
- * stalls the other sessions for a few reads at most. One slow read is not enough: on a busy
+ * they stay fast; when SLOW_READS of the last RECENT_READS were slow (over SLOW_READ_MS, plus a
+ * little per KiB for large files: a cold cache, a network file system), the reader uses the
+ * thread pool for ASYNC_FOR_MS, so a slow disk stalls the other sessions for a few reads at
+ * most. One slow read is not enough: on a busy
  * machine the process is sometimes descheduled in the middle of a fast read, and each such
  * moment used to send a minute of reads through the thread pool, at about twice the CPU.
  */
@@ -14,6 +15,8 @@ import { close, closeSync, open, openSync, read, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const SLOW_READ_MS = 2;
+/** A read may take this long per KiB on top (a 1.5 MiB read-ahead file is not a slow disk at 4 ms). */
+const SLOW_READ_MS_PER_KIB = 1 / 256;
 const RECENT_READS = 8;
 const SLOW_READS = 3;
 const ASYNC_FOR_MS = 60_000;
@@ -39,7 +42,7 @@ export class SmallFileReader {
     } catch (err) {
       return Promise.reject(err as Error);
     } finally {
-      const slow = this.now() - started > SLOW_READ_MS;
+      const slow = this.now() - started > SLOW_READ_MS + (maxBytes / 1024) * SLOW_READ_MS_PER_KIB;
       this.recentSlow = ((this.recentSlow << 1) | (slow ? 1 : 0)) & ((1 << RECENT_READS) - 1);
       if (slow && bitCount(this.recentSlow) >= SLOW_READS) {
         this.asyncUntil = this.now() + ASYNC_FOR_MS;
