@@ -68,10 +68,11 @@ export class ImapStore implements MailStore {
         { session: ctx.sessionId, op: 'open', connectMs: connectedMs, ms: Date.now() - started, messages: messages.length, source },
         'imap: snapshot taken',
       );
-      return new ImapDrop(ImapChannel.takeOver(client, this.cfg.commandTimeoutMs), this.cfg, {
+      const logger = this.logger.child({ session: ctx.sessionId });
+      return new ImapDrop(ImapChannel.takeOver(client, this.cfg.commandTimeoutMs, logger), this.cfg, {
         uidValidity,
         messages,
-        logger: this.logger.child({ session: ctx.sessionId }),
+        logger,
         rememberSize: (uid, size) => {
           this.sizeCache.set(this.sizeKey(mailboxKey, uidValidity, uid), size);
           this.snapshots.forget(mailboxKey);

@@ -43,6 +43,15 @@ describe('IMAP adapter smoke test against a real Dovecot', () => {
     await c2.quit();
   });
 
+  it('logs the latency of every IMAP command after login (debug level), by command name', () => {
+    const entries = gw.logs
+      .map((l) => JSON.parse(l) as { msg?: string; op?: string; ms?: number; status?: string })
+      .filter((e) => e.msg === 'imap: backend command');
+    const ops = new Set(entries.map((e) => e.op));
+    for (const op of ['UID FETCH', 'SELECT', 'UID STORE', 'UID EXPUNGE', 'UID SEARCH', 'LOGOUT']) assert.ok(ops.has(op), `${op} was logged: ${[...ops].join(', ')}`);
+    assert.ok(entries.every((e) => typeof e.ms === 'number' && e.ms >= 0 && e.status === 'OK'), JSON.stringify(entries.slice(0, 3)));
+  });
+
   it('refuses a wrong password with [AUTH]', async () => {
     const c = await Pop3TestClient.connect(gw.port);
     assert.equal(await c.command('USER alice'), '+OK');

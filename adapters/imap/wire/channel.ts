@@ -7,8 +7,10 @@
  * message body goes from the IMAP socket to the POP3 socket in the pieces it arrives in, with
  * back-pressure, and only the few commands a POP3 session needs are spoken.
  */
+import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
+import type { Logger } from 'pino';
 import { StoreError } from '../../../src/errors.js';
 import { FetchResponse, type OpenBody } from './fetch-response.js';
 import { ResponseReader } from './response-reader.js';
@@ -74,9 +76,10 @@ export class ImapChannel {
   private failure: StoreError | undefined;
   private held = false;
   private timer: NodeJS.Timeout | undefined;
+  private sentAt = 0;
 
   /** Takes the connection over from imapflow, which must have no command running and a folder selected. */
-  static takeOver(client: ImapFlow, timeoutMs: number): ImapChannel {
+  static takeOver(client: ImapFlow, timeoutMs: number, logger?: Logger): ImapChannel {
     if (!client.usable || client.mailbox === false) throw new StoreError('TEMPORARY', 'imap: the connection was lost');
     const capabilities = new Set(client.capabilities.keys());
     // The same test imapflow uses (a server may be rev2-only without ENABLE).
@@ -90,7 +93,7 @@ export class ImapChannel {
     };
     const { readSocket, writeSocket, socket } = client.unbind();
     socket.setTimeout(0);
-    return new ImapChannel(readSocket, writeSocket, () => socket.destroy(), facts, timeoutMs);
+    return new ImapChannel(readSocket, writeSocket, () => socket.destroy(), facts, timeoutMs, logger);
   }
 
   constructor(
@@ -100,6 +103,8 @@ export class ImapChannel {
     facts: ChannelFacts,
     /** A command whose server stays silent this long (while popgate wants its data) fails the connection. */
     private readonly timeoutMs: number,
+    /** Gets each command's latency at debug level. */
+    private readonly logger?: Logger,
   ) {
     this.facts = facts;
     this.reader = new ResponseReader(
@@ -191,6 +196,7 @@ export class ImapChannel {
       return;
     }
     this.output.write(`${next.tag} ${next.line}\r\n`);
+    this.sentAt = performance.now();
     this.arm();
   }
 
@@ -249,6 +255,10 @@ export class ImapChannel {
     // Continuation requests ("+") are never asked for: no command here sends a literal.
     if (tagged === null || current === undefined || tagged[1] !== current.tag) return;
     const status = (tagged[2] as string).toUpperCase() as Status;
+    if (this.logger?.isLevelEnabled('debug') === true) {
+      const op = /^(UID \S+|\S+)/.exec(current.line)?.[1] ?? current.line;
+      this.logger.debug({ op, status, ms: Math.round((performance.now() - this.sentAt) * 10) / 10 }, 'imap: backend command');
+    }
     current.resolve({ status, code: tagged[3]?.toUpperCase(), text: tagged[4] ?? '' });
     this.sendNext();
   }
