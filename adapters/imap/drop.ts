@@ -15,10 +15,8 @@ import type { CommitResult, Maildrop, MessageInfo, TopFetcher } from '../contrac
 import { ReadAhead } from '../shared/read-ahead.js';
 import { fetchBodies, streamMessage, streamTop } from './message-stream.js';
 import type { ImapChannel } from './wire/channel.js';
-import { inSequenceSet, mailboxName, uidSet, uidSets, withNamespace } from './wire/command-args.js';
-
-/** Longest UID set per command: well under any server's command-line limit (Dovecot: 64 KiB). */
-const MAX_UID_SET_CHARS = 8000;
+import { mailboxName, MAX_UID_SET_CHARS, uidSet, uidSets, withNamespace } from './wire/command-args.js';
+import { uidSearch, type SearchResult } from './wire/search.js';
 
 export interface ImapDropState {
   readonly uidValidity: bigint;
@@ -141,28 +139,11 @@ export class ImapDrop implements Maildrop, TopFetcher {
     await this.expunge(sets);
   }
 
-  /** Which of these UIDs the server still has (SEARCH, or ESEARCH under IMAP4rev2). */
+  /** Which of these UIDs the server still has. */
   private async stillThere(sets: readonly string[], criteria: string): Promise<(uid: number) => boolean> {
-    const found = new Set<number>();
-    const foundSets: string[] = [];
-    for (const set of sets) {
-      let answered = false;
-      await this.expectOk('checking', `UID SEARCH UID ${set}${criteria}`, (text) => {
-        const plain = /^\* SEARCH\b(.*)$/i.exec(text);
-        const extended = /^\* ESEARCH\b(.*)$/i.exec(text);
-        if (plain !== null) {
-          answered = true;
-          for (const n of (plain[1] ?? '').trim().split(/\s+/)) if (/^\d+$/.test(n)) found.add(Number(n));
-        } else if (extended !== null) {
-          answered = true;
-          const all = /\bALL\s+([\d:,]+)/i.exec(extended[1] ?? '');
-          if (all !== null) foundSets.push(all[1] as string);
-        }
-      });
-      // No answer is not "nothing left": the update must not be reported done on a guess.
-      if (!answered) throw new StoreError('TEMPORARY', 'imap: checking: the server sent no SEARCH result');
-    }
-    return (uid) => found.has(uid) || foundSets.some((set) => inSequenceSet(set, uid));
+    const results: SearchResult[] = [];
+    for (const set of sets) results.push(await uidSearch(this.channel, `UID ${set}${criteria}`, 'checking'));
+    return (uid) => results.some((r) => r.has(uid));
   }
 
   private async expectOk(doing: string, command: string, untagged?: (text: string) => void): Promise<void> {

@@ -9,9 +9,12 @@
  * and are never listed.
  * Bounded by the number of cached message entries across all mailboxes (LRU).
  */
-import type { ImapFlow } from 'imapflow';
 import { LRUCache } from 'lru-cache';
+import { StoreError } from '../../src/errors.js';
 import type { MessageInfo } from '../contract.js';
+import type { ImapChannel } from './wire/channel.js';
+import { MAX_UID_SET_CHARS, uidSets } from './wire/command-args.js';
+import { uidSearch } from './wire/search.js';
 
 export interface CachedSnapshot {
   readonly uidValidity: bigint;
@@ -26,6 +29,12 @@ export type SnapshotSource = 'cache' | 'delta' | 'full';
 /** Turns a FETCH result into the snapshot entry for it (UIDL, corrected size). */
 export type Describe = (uid: number, size: number | undefined, emailId: string | undefined) => MessageInfo;
 
+interface Mailbox {
+  readonly uidValidity: bigint;
+  readonly highestModseq?: bigint | undefined;
+  readonly exists: number;
+}
+
 export class SnapshotCache {
   private readonly cache: LRUCache<string, CachedSnapshot>;
 
@@ -37,12 +46,7 @@ export class SnapshotCache {
     this.cache.delete(mailboxKey);
   }
 
-  async snapshot(
-    client: ImapFlow,
-    mailboxKey: string,
-    mailbox: { uidValidity: bigint; highestModseq?: bigint | undefined; exists: number },
-    describe: Describe,
-  ): Promise<{ messages: MessageInfo[]; source: SnapshotSource }> {
+  async snapshot(channel: ImapChannel, mailboxKey: string, mailbox: Mailbox, describe: Describe): Promise<{ messages: MessageInfo[]; source: SnapshotSource }> {
     if (mailbox.exists === 0) {
       this.remember(mailboxKey, mailbox, []);
       return { messages: [], source: 'full' };
@@ -52,33 +56,26 @@ export class SnapshotCache {
       const unchanged =
         mailbox.highestModseq !== undefined && cached.highestModseq === mailbox.highestModseq && cached.exists === mailbox.exists;
       if (unchanged) return { messages: [...cached.messages], source: 'cache' };
-      const messages = await this.delta(client, cached, describe);
+      const messages = await this.delta(channel, cached, mailbox, describe);
       if (messages !== undefined) {
         this.remember(mailboxKey, mailbox, messages);
         return { messages, source: 'delta' };
       }
     }
-    const messages: MessageInfo[] = [];
-    for await (const m of client.fetch('1:*', { uid: true, size: true, flags: true })) {
-      if (!m.flags?.has('\\Deleted')) messages.push(describe(m.uid, m.size, m.emailId));
-    }
+    const messages = [...(await listing(channel, ['1:*'], false, describe)).values()];
     this.remember(mailboxKey, mailbox, messages);
     return { messages, source: 'full' };
   }
 
   /** The list rebuilt from the cache plus the new UIDs; undefined if the server's answers do not add up. */
-  private async delta(client: ImapFlow, cached: CachedSnapshot, describe: Describe): Promise<MessageInfo[] | undefined> {
-    const found = await client.search({ deleted: false }, { uid: true });
-    if (!Array.isArray(found)) return undefined;
-    const present = found;
+  private async delta(channel: ImapChannel, cached: CachedSnapshot, mailbox: Mailbox, describe: Describe): Promise<MessageInfo[] | undefined> {
+    const present = (await uidSearch(channel, 'UNDELETED', 'listing')).list(mailbox.exists + 1);
+    if (present === undefined) return undefined;
     const known = new Map(cached.messages.map((m) => [Number(m.id), m]));
     const fresh = present.filter((uid) => !known.has(uid));
-    const fetched = new Map<number, MessageInfo>();
-    if (fresh.length > 0) {
-      for await (const m of client.fetch(fresh.join(','), { uid: true, size: true }, { uid: true })) fetched.set(m.uid, describe(m.uid, m.size, m.emailId));
-    }
+    const fetched = fresh.length === 0 ? new Map<number, MessageInfo>() : await listing(channel, uidSets(fresh, MAX_UID_SET_CHARS), true, describe);
     const messages: MessageInfo[] = [];
-    for (const uid of [...present].sort((a, b) => a - b)) {
+    for (const uid of present) {
       const info = known.get(uid) ?? fetched.get(uid);
       // Expunged between the SEARCH and the FETCH: take a full snapshot instead.
       if (info === undefined) return undefined;
@@ -87,7 +84,29 @@ export class SnapshotCache {
     return messages;
   }
 
-  private remember(key: string, mailbox: { uidValidity: bigint; highestModseq?: bigint | undefined; exists: number }, messages: readonly MessageInfo[]): void {
+  private remember(key: string, mailbox: Mailbox, messages: readonly MessageInfo[]): void {
     this.cache.set(key, { uidValidity: mailbox.uidValidity, highestModseq: mailbox.highestModseq, exists: mailbox.exists, messages });
   }
+}
+
+/**
+ * UID, RFC822.SIZE and FLAGS (and the server's stable id, where it has one) of these messages,
+ * by UID in ascending order, without those flagged \\Deleted. Unasked FETCH responses (another
+ * client changing flags meanwhile) carry no size and are ignored.
+ */
+async function listing(channel: ImapChannel, sets: readonly string[], byUid: boolean, describe: Describe): Promise<Map<number, MessageInfo>> {
+  const caps = channel.facts.capabilities;
+  const id = caps.has('OBJECTID') ? ' EMAILID' : caps.has('X-GM-EXT-1') ? ' X-GM-MSGID' : '';
+  const found = new Map<number, MessageInfo>();
+  for (const set of sets) {
+    const done = await channel.run(`${byUid ? 'UID ' : ''}FETCH ${set} (UID RFC822.SIZE FLAGS${id})`, {
+      fetched: (r) => {
+        if (r.uid === undefined || r.size === undefined) return;
+        if (r.flags.some((f) => f.toLowerCase() === '\\deleted')) found.delete(r.uid);
+        else found.set(r.uid, describe(r.uid, r.size, r.emailId));
+      },
+    });
+    if (done.status !== 'OK') throw new StoreError('TEMPORARY', `imap: listing the folder: ${done.status} ${done.text}`);
+  }
+  return new Map([...found].sort((a, b) => a[0] - b[0]));
 }

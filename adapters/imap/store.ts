@@ -1,18 +1,20 @@
 /**
  * IMAP backend: one connection per POP3 session, opened at login, closed at the end. imapflow
- * logs in and takes the snapshot, then hands the connection to an ImapChannel (see there why).
+ * logs in and opens the folder, then hands the connection to an ImapChannel (see there why), which
+ * takes the snapshot and serves the session.
  */
 import type { ImapFlow } from 'imapflow';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { ImapTenantConfig } from '../../src/config/schema.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, StoreError } from '../../src/errors.js';
 import { SIZE_CACHE_ENTRIES, SNAPSHOT_CACHE_MESSAGES } from '../../src/limits.js';
 import type { BackendLogin, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
 import { classifyImapError, connectImap, readCa, withTimeout } from './connect.js';
 import { ImapDrop } from './drop.js';
 import { SnapshotCache, type Describe } from './snapshot-cache.js';
 import { ImapChannel } from './wire/channel.js';
+import { uidSearch } from './wire/search.js';
 import { imapUidl } from './uidl.js';
 
 export class ImapStore implements MailStore {
@@ -41,16 +43,28 @@ export class ImapStore implements MailStore {
   async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
     const started = Date.now();
     const client = await connectImap(this.cfg, login, this.ca, this.sessionIdleMs);
-    const onAbort = (): void => client.close();
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const closeClient = (): void => client.close();
+    ctx.signal.addEventListener('abort', closeClient, { once: true });
+    let mailbox: Awaited<ReturnType<ImapFlow['mailboxOpen']>>;
+    let channel: ImapChannel;
+    const logger = this.logger.child({ session: ctx.sessionId });
     try {
-      const connectedMs = Date.now() - started;
-      const timeout = this.cfg.commandTimeoutMs;
-      const mailbox = await withTimeout(client, timeout, `opening ${this.cfg.folder}`, () =>
+      mailbox = await withTimeout(client, this.cfg.commandTimeoutMs, `opening ${this.cfg.folder}`, () =>
         client.mailboxOpen(this.cfg.folder, { readOnly: !this.cfg.markSeen }).catch((err: unknown) => {
           throw classifyImapError(err, `opening ${this.cfg.folder}`, 'PERMANENT');
         }),
       );
+      channel = ImapChannel.takeOver(client, this.cfg.commandTimeoutMs, logger);
+    } catch (err) {
+      client.close();
+      throw classifyImapError(err, 'opening the folder');
+    } finally {
+      ctx.signal.removeEventListener('abort', closeClient);
+    }
+    const connectedMs = Date.now() - started;
+    const cut = (): void => channel.fail(new StoreError('TEMPORARY', 'imap: the POP3 session ended during login'));
+    ctx.signal.addEventListener('abort', cut, { once: true });
+    try {
       const uidValidity = BigInt(mailbox.uidValidity);
       const mailboxKey = this.lockKey(login);
       const describe: Describe = (uid, size, emailId) => ({
@@ -58,18 +72,12 @@ export class ImapStore implements MailStore {
         uidl: imapUidl(this.cfg.uidlFormat, uidValidity, uid, emailId),
         size: this.sizeCache.get(this.sizeKey(mailboxKey, uidValidity, uid)) ?? size ?? null,
       });
-      const snapshot = await withTimeout(client, timeout, 'taking the snapshot', () =>
-        this.snapshots.snapshot(client, mailboxKey, { ...mailbox, uidValidity }, describe),
-      );
+      const snapshot = await this.snapshots.snapshot(channel, mailboxKey, { ...mailbox, uidValidity }, describe);
       const { source } = snapshot;
-      const messages = ctx.listSince === undefined ? snapshot.messages : await withTimeout(client, timeout, 'searching recent mail', () => arrivedSince(client, snapshot.messages, ctx.listSince as Date));
+      const messages = ctx.listSince === undefined ? snapshot.messages : await arrivedSince(channel, snapshot.messages, ctx.listSince);
       ctx.signal.throwIfAborted();
-      this.logger.debug(
-        { session: ctx.sessionId, op: 'open', connectMs: connectedMs, ms: Date.now() - started, messages: messages.length, source },
-        'imap: snapshot taken',
-      );
-      const logger = this.logger.child({ session: ctx.sessionId });
-      return new ImapDrop(ImapChannel.takeOver(client, this.cfg.commandTimeoutMs, logger), this.cfg, {
+      logger.debug({ op: 'open', connectMs: connectedMs, ms: Date.now() - started, messages: messages.length, source }, 'imap: snapshot taken');
+      return new ImapDrop(channel, this.cfg, {
         uidValidity,
         messages,
         logger,
@@ -79,10 +87,11 @@ export class ImapStore implements MailStore {
         },
       });
     } catch (err) {
-      client.close();
-      throw classifyImapError(err, 'taking the snapshot');
+      const failure = classifyImapError(err, 'taking the snapshot');
+      channel.fail(failure);
+      throw failure;
     } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
+      ctx.signal.removeEventListener('abort', cut);
     }
   }
 
@@ -92,8 +101,14 @@ export class ImapStore implements MailStore {
 }
 
 /** Recent mode: the messages whose INTERNALDATE is on or after the day of `since` (IMAP SEARCH SINCE is by day). */
-async function arrivedSince(client: ImapFlow, messages: readonly MessageInfo[], since: Date): Promise<MessageInfo[]> {
-  const uids = await client.search({ since }, { uid: true });
-  const recent = new Set((uids === false || uids === undefined ? [] : uids).map(String));
-  return messages.filter((m) => recent.has(m.id));
+async function arrivedSince(channel: ImapChannel, messages: readonly MessageInfo[], since: Date): Promise<MessageInfo[]> {
+  const recent = await uidSearch(channel, `SINCE ${imapDate(since)}`, 'searching recent mail');
+  return messages.filter((m) => recent.has(Number(m.id)));
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** RFC 3501 date (`5-Nov-2026`), of the UTC day, as imapflow sends it. */
+function imapDate(d: Date): string {
+  return `${d.getUTCDate()}-${MONTHS[d.getUTCMonth()] as string}-${d.getUTCFullYear()}`;
 }

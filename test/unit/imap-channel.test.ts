@@ -12,6 +12,7 @@ import { ImapDrop } from '../../adapters/imap/drop.js';
 import { ImapChannel, type ChannelFacts } from '../../adapters/imap/wire/channel.js';
 import { inSequenceSet, uidSets, withNamespace } from '../../adapters/imap/wire/command-args.js';
 import { ResponseReader } from '../../adapters/imap/wire/response-reader.js';
+import { uidSearch } from '../../adapters/imap/wire/search.js';
 import { tenantSchema, type ImapTenantConfig } from '../../src/config/schema.js';
 
 type Answer = (tag: string, command: string) => string;
@@ -135,6 +136,23 @@ describe('IMAP channel: answers that cannot be trusted', () => {
     );
     reader.push(Buffer.from('ISTS (a {5}\r\n* 4 EXISTS\r\nP1 OK done\r\n'));
     assert.deepEqual(texts, ['* 4 EXISTS', 'P1 OK done']);
+  });
+});
+
+describe('IMAP channel: UID SEARCH answers', () => {
+  it('ESEARCH ranges list in order, and a list longer than the limit is refused (not expanded)', async () => {
+    const stand = await standIn((tag, command) =>
+      /HUGE/.test(command) ? `* ESEARCH (TAG "${tag}") UID ALL 1:4000000000\r\n${tag} OK done\r\n` : `* ESEARCH (TAG "${tag}") UID ALL 7,3:5\r\n${tag} OK done\r\n`,
+    );
+    const channel = await channelTo(stand.port);
+    const small = await uidSearch(channel, 'UNDELETED', 'listing');
+    assert.deepEqual(small.list(100), [3, 4, 5, 7]);
+    assert.equal(small.list(3), undefined);
+    assert.equal(small.has(4), true);
+    const huge = await uidSearch(channel, 'HUGE', 'listing');
+    assert.equal(huge.list(10_001), undefined);
+    await channel.logout(100);
+    stand.server.close();
   });
 });
 

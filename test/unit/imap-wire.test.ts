@@ -112,6 +112,15 @@ describe('IMAP FETCH response items', () => {
     assert.deepEqual(r, { uid: 6, body: undefined, hadBody: false });
   });
 
+  it('keeps RFC822.SIZE, FLAGS and the server id (EMAILID or X-GM-MSGID) for the listing', () => {
+    const r = new FetchResponse(1, () => undefined);
+    r.text('* 1 FETCH (UID 9 RFC822.SIZE 2048 FLAGS (\\Seen \\Deleted) EMAILID (M6d99ac3275bb4e) MODSEQ (12))', '* 1 FETCH ('.length);
+    assert.deepEqual([r.uid, r.size, r.flags, r.emailId], [9, 2048, ['\\Seen', '\\Deleted'], 'M6d99ac3275bb4e']);
+    const g = new FetchResponse(2, () => undefined);
+    g.text('* 2 FETCH (X-GM-MSGID 1278455344230334865 UID 10 RFC822.SIZE 7 FLAGS ())', '* 2 FETCH ('.length);
+    assert.deepEqual([g.uid, g.size, g.flags, g.emailId], [10, 7, [], '1278455344230334865']);
+  });
+
   it('an unsolicited FLAGS update has no body', () => {
     assert.deepEqual(parseFetch(['* 9 FETCH (FLAGS (\\Deleted) UID 77)']), { uid: 77, body: undefined, hadBody: false });
   });

@@ -2,6 +2,9 @@
 import iconv from 'iconv-lite';
 import { StoreError } from '../../../src/errors.js';
 
+/** Longest UID set per command: well under any server's command-line limit (Dovecot: 64 KiB). */
+export const MAX_UID_SET_CHARS = 8000;
+
 /** `1:3,7,9:10`: runs of consecutive UIDs collapsed. */
 export function uidSet(uids: readonly number[]): string {
   return uidSets(uids, Number.POSITIVE_INFINITY)[0] ?? '';

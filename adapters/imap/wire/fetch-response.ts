@@ -21,6 +21,9 @@ const RPAREN = 0x29;
 const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
 
+/** Items whose values are kept (as their text; a list without its parentheses). */
+const KEPT = new Set(['RFC822.SIZE', 'FLAGS', 'EMAILID', 'X-GM-MSGID']);
+
 function isBody(name: string): boolean {
   return /^(BODY|BINARY)\[\](<\d+>)?$/.test(name);
 }
@@ -34,6 +37,9 @@ export class FetchResponse {
   private listDepth = 0;
   private sink: BodySink | undefined;
   private literalIsValue = false;
+  /** Where the list being skipped began, when that was in the current part. */
+  private listFrom = -1;
+  private kept: Map<string, string> | undefined;
 
   constructor(
     readonly seq: number,
@@ -63,6 +69,7 @@ export class FetchResponse {
       } else if (c === LPAREN) {
         this.state = 'list';
         this.listDepth = 0;
+        this.listFrom = i;
       } else {
         let j = i;
         while (j < stop && part.charCodeAt(j) !== SP && part.charCodeAt(j) !== RPAREN) j++;
@@ -72,6 +79,23 @@ export class FetchResponse {
     }
     // A literal follows: the value of the current item, or something inside a skipped list.
     this.literalIsValue = marker !== null && this.state === 'value';
+    this.listFrom = -1;
+  }
+
+  /** RFC822.SIZE, if it was sent. */
+  get size(): number | undefined {
+    const v = this.kept?.get('RFC822.SIZE');
+    return v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+  }
+
+  /** The FLAGS, if they were sent. */
+  get flags(): readonly string[] {
+    return (this.kept?.get('FLAGS') ?? '').split(' ').filter((f) => f !== '');
+  }
+
+  /** RFC 8474 EMAILID or Gmail's X-GM-MSGID: an id that survives a UIDVALIDITY change. */
+  get emailId(): string | undefined {
+    return this.kept?.get('EMAILID') ?? this.kept?.get('X-GM-MSGID');
   }
 
   literalStart(size: number): void {
@@ -114,14 +138,22 @@ export class FetchResponse {
       else if (c === LPAREN) this.listDepth++;
       else if (c === RPAREN && --this.listDepth === 0) {
         this.state = 'name';
+        if (this.listFrom >= 0) this.keep(part.slice(this.listFrom + 1, i));
         return i + 1;
       }
     }
     return stop;
   }
 
+  private keep(value: string): void {
+    if (!KEPT.has(this.name)) return;
+    this.kept ??= new Map();
+    this.kept.set(this.name, value);
+  }
+
   private item(value: string, quoted: boolean): void {
     this.state = 'name';
+    this.keep(value);
     if (this.name === 'UID' && /^\d{1,10}$/.test(value)) this.uid = Number(value);
     else if (isBody(this.name) && quoted) {
       // A server may send a small body as a quoted string (it cannot hold CR or LF).

@@ -1,0 +1,48 @@
+/** UID SEARCH over the channel: the classic `* SEARCH` answer, or `* ESEARCH` under IMAP4rev2. */
+import { StoreError } from '../../../src/errors.js';
+import type { ImapChannel } from './channel.js';
+import { inSequenceSet } from './command-args.js';
+
+export interface SearchResult {
+  has(uid: number): boolean;
+  /** The UIDs in ascending order, or undefined if there would be more than `limit`. */
+  list(limit: number): number[] | undefined;
+}
+
+export async function uidSearch(channel: ImapChannel, criteria: string, doing: string): Promise<SearchResult> {
+  const found: number[] = [];
+  const sets: string[] = [];
+  let answered = false;
+  const done = await channel.run(`UID SEARCH ${criteria}`, {
+    untagged: (text) => {
+      const plain = /^\* SEARCH\b(.*)$/i.exec(text);
+      const extended = /^\* ESEARCH\b(.*)$/i.exec(text);
+      if (plain !== null) {
+        answered = true;
+        for (const n of (plain[1] ?? '').trim().split(/\s+/)) if (/^\d{1,10}$/.test(n)) found.push(Number(n));
+      } else if (extended !== null) {
+        answered = true;
+        const all = /\bALL\s+([\d:,]+)/i.exec(extended[1] ?? '');
+        if (all !== null) sets.push(all[1] as string);
+      }
+    },
+  });
+  if (done.status !== 'OK') throw new StoreError('TEMPORARY', `imap: ${doing}: ${done.status} ${done.text}`);
+  // No answer is not "none found": nothing may be concluded from a guess.
+  if (!answered) throw new StoreError('TEMPORARY', `imap: ${doing}: the server sent no SEARCH result`);
+  const listed = new Set(found);
+  return {
+    has: (uid) => listed.has(uid) || sets.some((set) => inSequenceSet(set, uid)),
+    list: (limit) => {
+      const all = new Set(found);
+      for (const set of sets) {
+        for (const part of set.split(',')) {
+          const [a, b = a] = part.split(':').map(Number) as [number, number?];
+          if (Math.abs(b - a) + all.size >= limit) return undefined;
+          for (let uid = Math.min(a, b); uid <= Math.max(a, b); uid++) all.add(uid);
+        }
+      }
+      return all.size > limit ? undefined : [...all].sort((x, y) => x - y);
+    },
+  };
+}
