@@ -56,7 +56,11 @@ export class SnapshotCache {
       const unchanged =
         mailbox.highestModseq !== undefined && cached.highestModseq === mailbox.highestModseq && cached.exists === mailbox.exists;
       if (unchanged) return { messages: [...cached.messages], source: 'cache' };
-      const messages = await this.delta(channel, cached, mailbox, describe);
+      const messages = await this.delta(channel, cached, mailbox, describe).catch((err: unknown) => {
+        // A refused or unreadable SEARCH: the full listing still works while the connection does.
+        if (!channel.usable) throw err;
+        return undefined;
+      });
       if (messages !== undefined) {
         this.remember(mailboxKey, mailbox, messages);
         return { messages, source: 'delta' };
@@ -101,9 +105,10 @@ async function listing(channel: ImapChannel, sets: readonly string[], byUid: boo
   for (const set of sets) {
     const done = await channel.run(`${byUid ? 'UID ' : ''}FETCH ${set} (UID RFC822.SIZE FLAGS${id})`, {
       fetched: (r) => {
+        // Only answers to this FETCH carry RFC822.SIZE (NIL counts: the message is listed, size unknown).
         if (r.uid === undefined || r.size === undefined) return;
         if (r.flags.some((f) => f.toLowerCase() === '\\deleted')) found.delete(r.uid);
-        else found.set(r.uid, describe(r.uid, r.size, r.emailId));
+        else found.set(r.uid, describe(r.uid, r.size ?? undefined, r.emailId));
       },
     });
     if (done.status !== 'OK') throw new StoreError('TEMPORARY', `imap: listing the folder: ${done.status} ${done.text}`);

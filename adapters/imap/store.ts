@@ -43,6 +43,10 @@ export class ImapStore implements MailStore {
   async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
     const started = Date.now();
     const client = await connectImap(this.cfg, login, this.ca, this.sessionIdleMs);
+    if (ctx.signal.aborted) {
+      client.close();
+      throw new StoreError('TEMPORARY', 'imap: the POP3 session ended during login');
+    }
     const closeClient = (): void => client.close();
     ctx.signal.addEventListener('abort', closeClient, { once: true });
     let mailbox: Awaited<ReturnType<ImapFlow['mailboxOpen']>>;
@@ -108,7 +112,7 @@ async function arrivedSince(channel: ImapChannel, messages: readonly MessageInfo
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** RFC 3501 date (`5-Nov-2026`), of the UTC day, as imapflow sends it. */
+/** RFC 3501 date (`05-Nov-2026`) of the UTC day, as imapflow formats it. */
 function imapDate(d: Date): string {
-  return `${d.getUTCDate()}-${MONTHS[d.getUTCMonth()] as string}-${d.getUTCFullYear()}`;
+  return `${String(d.getUTCDate()).padStart(2, '0')}-${MONTHS[d.getUTCMonth()] as string}-${d.getUTCFullYear()}`;
 }

@@ -78,7 +78,7 @@ describe('IMAP channel: QUIT update on an IMAP4rev2 server (stand-in)', () => {
     const result = await dropOn(channel, 'expunge').commit({ deleted: ['3', '4', '5'] });
     assert.deepEqual(result, { removed: 2, failed: [{ id: '4', reason: 'still present after expunge' }] });
     const commands = stand.received.map((l) => l.replace(/^P\d+ /, ''));
-    assert.deepEqual(commands, ['SELECT "INBOX"', 'UID STORE 3:5 +FLAGS.SILENT (\\Deleted)', 'UID EXPUNGE 3:5', 'UID SEARCH UID 3:5']);
+    assert.deepEqual(commands, ['SELECT "INBOX"', 'UID STORE 3:5 +FLAGS.SILENT (\\Deleted)', 'UID EXPUNGE 3:5', 'UID SEARCH RETURN (ALL) UID 3:5']);
     await channel.logout(1000);
   });
 
@@ -87,7 +87,7 @@ describe('IMAP channel: QUIT update on an IMAP4rev2 server (stand-in)', () => {
     const channel = await channelTo(stand.port, { namespacePrefix: 'INBOX.', selectedPath: 'INBOX.Work' });
     await dropOn(channel, 'move:Archive').commit({ deleted: ['5'] });
     const commands = stand.received.map((l) => l.replace(/^P\d+ /, ''));
-    assert.deepEqual(commands, ['SELECT "INBOX.Work"', 'UID MOVE 5 "INBOX.Archive"', 'UID SEARCH UID 5']);
+    assert.deepEqual(commands, ['SELECT "INBOX.Work"', 'UID MOVE 5 "INBOX.Archive"', 'UID SEARCH RETURN (ALL) UID 5']);
     await channel.logout(1000);
   });
 
@@ -142,7 +142,11 @@ describe('IMAP channel: answers that cannot be trusted', () => {
 describe('IMAP channel: UID SEARCH answers', () => {
   it('ESEARCH ranges list in order, and a list longer than the limit is refused (not expanded)', async () => {
     const stand = await standIn((tag, command) =>
-      /HUGE/.test(command) ? `* ESEARCH (TAG "${tag}") UID ALL 1:4000000000\r\n${tag} OK done\r\n` : `* ESEARCH (TAG "${tag}") UID ALL 7,3:5\r\n${tag} OK done\r\n`,
+      /HUGE/.test(command)
+        ? `* ESEARCH (TAG "${tag}") UID ALL 1:4000000000\r\n${tag} OK done\r\n`
+        : /BROKEN/.test(command)
+          ? `* ESEARCH (TAG "${tag}") UID ALL 3,,5:\r\n${tag} OK done\r\n`
+          : `* ESEARCH (TAG "${tag}") UID ALL 7,3:5\r\n${tag} OK done\r\n`,
     );
     const channel = await channelTo(stand.port);
     const small = await uidSearch(channel, 'UNDELETED', 'listing');
@@ -151,6 +155,7 @@ describe('IMAP channel: UID SEARCH answers', () => {
     assert.equal(small.has(4), true);
     const huge = await uidSearch(channel, 'HUGE', 'listing');
     assert.equal(huge.list(10_001), undefined);
+    await assert.rejects(uidSearch(channel, 'BROKEN', 'listing'), /malformed ESEARCH/);
     await channel.logout(100);
     stand.server.close();
   });

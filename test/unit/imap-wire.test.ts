@@ -121,6 +121,20 @@ describe('IMAP FETCH response items', () => {
     assert.deepEqual([g.uid, g.size, g.flags, g.emailId], [10, 7, [], '1278455344230334865']);
   });
 
+  it('the server id is the first token, unquoted; NIL or empty is none; RFC822.SIZE NIL is null, absent is undefined', () => {
+    const parse = (items: string): FetchResponse => {
+      const r = new FetchResponse(1, () => undefined);
+      r.text(`* 1 FETCH (${items})`, '* 1 FETCH ('.length);
+      return r;
+    };
+    assert.equal(parse('UID 1 EMAILID ("M1")').emailId, 'M1');
+    assert.equal(parse('UID 1 EMAILID (M1 M2)').emailId, 'M1');
+    assert.equal(parse('UID 1 EMAILID NIL').emailId, undefined);
+    assert.equal(parse('UID 1 EMAILID ()').emailId, undefined);
+    assert.equal(parse('UID 1 RFC822.SIZE NIL').size, null);
+    assert.equal(parse('UID 1 FLAGS (\\Seen)').size, undefined);
+  });
+
   it('an unsolicited FLAGS update has no body', () => {
     assert.deepEqual(parseFetch(['* 9 FETCH (FLAGS (\\Deleted) UID 77)']), { uid: 77, body: undefined, hadBody: false });
   });

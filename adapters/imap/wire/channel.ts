@@ -44,10 +44,12 @@ interface Pending {
 
 type Reading = { readonly kind: 'fetch'; readonly fetch: FetchResponse } | { readonly kind: 'text'; readonly parts: string[]; kept: number };
 
-/** Longest response line accepted; Dovecot's own limit for command lines is 64 KiB. */
-const MAX_LINE = 1024 * 1024;
-/** Untagged text kept per response (a SEARCH of 10,000 UIDs is about 60 KB). */
-const MAX_UNTAGGED_TEXT = 4 * 1024 * 1024;
+/**
+ * Longest response line accepted, and untagged text kept per response: a server without ESEARCH
+ * answers SEARCH in one line, 8 octets per UID (2 million UIDs here); imapflow allowed 1 GiB.
+ */
+const MAX_LINE = 16 * 1024 * 1024;
+const MAX_UNTAGGED_TEXT = MAX_LINE;
 const FETCH_START = /^\* (\d+) FETCH \(/i;
 const TAGGED = /^(\S+) (OK|NO|BAD)\b ?(?:\[([^\] ]+)[^\]]*\] ?)?(.*)$/i;
 

@@ -82,10 +82,11 @@ export class FetchResponse {
     this.listFrom = -1;
   }
 
-  /** RFC822.SIZE, if it was sent. */
-  get size(): number | undefined {
+  /** RFC822.SIZE: undefined if the item was not sent (an unasked FETCH), null if it is not a number (NIL). */
+  get size(): number | null | undefined {
     const v = this.kept?.get('RFC822.SIZE');
-    return v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+    if (v === undefined) return undefined;
+    return /^\d{1,15}$/.test(v) ? Number(v) : null;
   }
 
   /** The FLAGS, if they were sent. */
@@ -93,9 +94,14 @@ export class FetchResponse {
     return (this.kept?.get('FLAGS') ?? '').split(' ').filter((f) => f !== '');
   }
 
-  /** RFC 8474 EMAILID or Gmail's X-GM-MSGID: an id that survives a UIDVALIDITY change. */
+  /**
+   * RFC 8474 EMAILID or Gmail's X-GM-MSGID: an id that survives a UIDVALIDITY change. The first
+   * token, unquoted, as imapflow reads it (so UIDLs stay what they were); NIL or empty is none.
+   */
   get emailId(): string | undefined {
-    return this.kept?.get('EMAILID') ?? this.kept?.get('X-GM-MSGID');
+    const raw = this.kept?.get('EMAILID') ?? this.kept?.get('X-GM-MSGID');
+    const first = raw?.trim().split(/\s+/)[0]?.replace(/^"(.*)"$/, '$1');
+    return first === undefined || first === '' || first.toUpperCase() === 'NIL' ? undefined : first;
   }
 
   literalStart(size: number): void {

@@ -13,7 +13,10 @@ export async function uidSearch(channel: ImapChannel, criteria: string, doing: s
   const found: number[] = [];
   const sets: string[] = [];
   let answered = false;
-  const done = await channel.run(`UID SEARCH ${criteria}`, {
+  let malformed = false;
+  // ESEARCH answers in ranges: a folder of 200,000 messages would otherwise be one 1.5 MB line.
+  const returnAll = channel.has('ESEARCH') ? 'RETURN (ALL) ' : '';
+  const done = await channel.run(`UID SEARCH ${returnAll}${criteria}`, {
     untagged: (text) => {
       const plain = /^\* SEARCH\b(.*)$/i.exec(text);
       const extended = /^\* ESEARCH\b(.*)$/i.exec(text);
@@ -22,14 +25,18 @@ export async function uidSearch(channel: ImapChannel, criteria: string, doing: s
         for (const n of (plain[1] ?? '').trim().split(/\s+/)) if (/^\d{1,10}$/.test(n)) found.push(Number(n));
       } else if (extended !== null) {
         answered = true;
-        const all = /\bALL\s+([\d:,]+)/i.exec(extended[1] ?? '');
-        if (all !== null) sets.push(all[1] as string);
+        const all = /\bALL\s+(\S+)/i.exec(extended[1] ?? '');
+        if (all !== null) {
+          if (!/^\d+(:\d+)?(,\d+(:\d+)?)*$/.test(all[1] as string)) malformed = true;
+          else sets.push(all[1] as string);
+        }
       }
     },
   });
   if (done.status !== 'OK') throw new StoreError('TEMPORARY', `imap: ${doing}: ${done.status} ${done.text}`);
   // No answer is not "none found": nothing may be concluded from a guess.
   if (!answered) throw new StoreError('TEMPORARY', `imap: ${doing}: the server sent no SEARCH result`);
+  if (malformed) throw new StoreError('TEMPORARY', `imap: ${doing}: the server sent a malformed ESEARCH result`);
   const listed = new Set(found);
   return {
     has: (uid) => listed.has(uid) || sets.some((set) => inSequenceSet(set, uid)),
