@@ -5,7 +5,7 @@
  * missing. The stand-in answers in RFC 9051's wire format.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { ImapDrop } from '../../adapters/imap/drop.js';
@@ -14,28 +14,18 @@ import { inSequenceSet, uidSets, withNamespace } from '../../adapters/imap/wire/
 import { ResponseReader } from '../../adapters/imap/wire/response-reader.js';
 import { uidSearch } from '../../adapters/imap/wire/search.js';
 import { tenantSchema, type ImapTenantConfig } from '../../src/config/schema.js';
+import { fakeServer, type FakeServer } from '../helpers/imap-net.js';
 
 type Answer = (tag: string, command: string) => string;
 
-/** A server that answers each command line with `answer` and records the lines. */
-async function standIn(answer: Answer): Promise<{ server: Server; port: number; received: string[] }> {
-  const received: string[] = [];
-  const server = createServer((s: Socket) => {
-    let buffered = '';
-    s.on('data', (d: Buffer) => {
-      buffered += d.toString('latin1');
-      for (let nl = buffered.indexOf('\r\n'); nl >= 0; nl = buffered.indexOf('\r\n')) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 2);
-        received.push(line);
-        const [tag = '', ...rest] = line.split(' ');
-        s.write(answer(tag, rest.join(' ')));
-      }
-    });
+/** A server that answers each command line with `answer` (and records the lines). */
+function standIn(answer: Answer): Promise<FakeServer> {
+  return fakeServer({
+    onLine: (socket, line) => {
+      const [tag = '', ...rest] = line.split(' ');
+      socket.write(answer(tag, rest.join(' ')));
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return { server, port: typeof address === 'object' && address !== null ? address.port : 0, received };
 }
 
 async function channelTo(port: number, facts: Partial<ChannelFacts> = {}): Promise<ImapChannel> {
@@ -68,9 +58,9 @@ const rev2Server: Answer = (tag, command) => {
 };
 
 describe('IMAP channel: QUIT update on an IMAP4rev2 server (stand-in)', () => {
-  let stand: Awaited<ReturnType<typeof standIn>>;
+  let stand: FakeServer;
   before(async () => (stand = await standIn(rev2Server)));
-  after(() => stand.server.close());
+  after(() => stand.close());
 
   it('expunge uses UID EXPUNGE (UIDPLUS is part of rev2), never a bare EXPUNGE; ESEARCH says what is left', async () => {
     stand.received.length = 0;
@@ -111,7 +101,7 @@ describe('IMAP channel: answers that cannot be trusted', () => {
     assert.equal(result.removed, 0);
     assert.match(result.failed[0]?.reason ?? '', /no SEARCH result/);
     await channel.logout(100);
-    stand.server.close();
+    await stand.close();
   });
 
   it('a connection already closed at the handover fails the first command at once, not after the timeout', async () => {
@@ -124,7 +114,7 @@ describe('IMAP channel: answers that cannot be trusted', () => {
     const started = Date.now();
     await assert.rejects(channel.run('NOOP'), /connection was lost/);
     assert.ok(Date.now() - started < 1000);
-    stand.server.close();
+    await stand.close();
   });
 
   it('the rest of a line imapflow had begun to read is skipped, even one ending like a literal', () => {
@@ -157,7 +147,7 @@ describe('IMAP channel: UID SEARCH answers', () => {
     assert.equal(huge.list(10_001), undefined);
     await assert.rejects(uidSearch(channel, 'BROKEN', 'listing'), /malformed ESEARCH/);
     await channel.logout(100);
-    stand.server.close();
+    await stand.close();
   });
 });
 
