@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env -S node --max-semi-space-size=32 --heap-growing-percent=300
 /** `popgate serve | demo | check | route | user add|passwd|remove|list` */
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
