@@ -18,7 +18,7 @@ export function readCa(cfg: ImapTenantConfig): Buffer | undefined {
   return cfg.ca === undefined ? undefined : readFileSync(cfg.ca);
 }
 
-export function imapOptions(cfg: ImapTenantConfig, login: BackendLogin, ca: Buffer | undefined, idleMs: number): ImapFlowOptions {
+function imapOptions(cfg: ImapTenantConfig, login: BackendLogin, ca: Buffer | undefined, idleMs: number): ImapFlowOptions {
   const implicit = cfg.tls === 'implicit';
   return {
     host: cfg.host,

@@ -15,7 +15,7 @@ import type { CommitResult, Maildrop, MessageInfo, TopFetcher } from '../contrac
 import { ReadAhead } from '../shared/read-ahead.js';
 import { fetchBodies, streamMessage, streamTop } from './message-stream.js';
 import type { ImapChannel } from './wire/channel.js';
-import { mailboxName, MAX_UID_SET_CHARS, uidSet, uidSets, withNamespace } from './wire/command-args.js';
+import { mailboxName, MAX_UID_SET_CHARS, uidSets, withNamespace } from './wire/command-args.js';
 import { uidSearch, type SearchResult } from './wire/search.js';
 
 export interface ImapDropState {
@@ -40,21 +40,20 @@ export class ImapDrop implements Maildrop, TopFetcher {
     this.messages = state.messages;
     this.sizes = new Map(this.messages.map((m) => [m.id, m.size]));
     const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
-    this.readAhead = new ReadAhead(this.messages, limits, (ids) => {
-      const uids = ids.map(Number);
-      // Listed sizes may be too small: what is collected is bounded on its own (twice the listed limits).
-      return fetchBodies(this.channel, uids, uidSet(uids), { message: READ_AHEAD_MAX_MESSAGE * 2, total: READ_AHEAD_BUDGET * 2 });
-    });
+    // Listed sizes may be too small: what is collected is bounded on its own (twice the listed limits).
+    this.readAhead = new ReadAhead(this.messages, limits, (ids) =>
+      fetchBodies(this.channel, ids.map(Number), { message: READ_AHEAD_MAX_MESSAGE * 2, total: READ_AHEAD_BUDGET * 2 }),
+    );
   }
 
   async fetch(id: string): Promise<Readable> {
     const early = await this.readAhead.take(id);
     if (early !== undefined) return early;
-    return this.timed('fetch', () => streamMessage(this.channel, Number(id)));
+    return streamMessage(this.channel, Number(id));
   }
 
   fetchTop(id: string): Promise<Readable> {
-    return this.timed('top', () => streamTop(this.channel, Number(id), { first: IMAP_TOP_FIRST_CHUNK, rest: IMAP_TOP_NEXT_CHUNK }));
+    return streamTop(this.channel, Number(id), { first: IMAP_TOP_FIRST_CHUNK, rest: IMAP_TOP_NEXT_CHUNK });
   }
 
   retrieved(id: string, size: number): void {
@@ -149,14 +148,5 @@ export class ImapDrop implements Maildrop, TopFetcher {
   private async expectOk(doing: string, command: string, untagged?: (text: string) => void): Promise<void> {
     const done = await this.channel.run(command, untagged === undefined ? {} : { untagged });
     if (done.status !== 'OK') throw new StoreError('TEMPORARY', `imap: ${doing}: ${done.status} ${done.code === undefined ? '' : `[${done.code}] `}${done.text}`);
-  }
-
-  private async timed<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    const started = Date.now();
-    try {
-      return await fn();
-    } finally {
-      this.state.logger.debug({ op, ms: Date.now() - started }, 'imap: backend call');
-    }
   }
 }

@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import { StoreError } from '../../src/errors.js';
 import type { Completion, ImapChannel } from './wire/channel.js';
+import { uidSet } from './wire/command-args.js';
 import type { BodySink, FetchResponse } from './wire/fetch-response.js';
 
 /** A FETCH that brought no body: the message is gone (OK, or NO [EXPUNGEISSUED]), or the server refused. */
@@ -147,7 +148,6 @@ export async function streamTop(channel: ImapChannel, uid: number, plan: TopPlan
 export function fetchBodies(
   channel: ImapChannel,
   uids: readonly number[],
-  uidList: string,
   limits: { readonly message: number; readonly total: number },
 ): ReadonlyMap<string, Promise<Buffer | null>> {
   let room = limits.total;
@@ -161,7 +161,7 @@ export function fetchBodies(
     waiting.delete(uid);
   };
   channel
-    .run(`UID FETCH ${uidList} (UID BODY.PEEK[])`, {
+    .run(`UID FETCH ${uidSet(uids)} (UID BODY.PEEK[])`, {
       openBody: (response, size) => {
         const sink = new CollectingSink(size, Math.min(limits.message, room));
         if (size <= limits.message && size <= room) room -= size;

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { ImapDrop } from '../../adapters/imap/drop.js';
 import { ImapChannel, type ChannelFacts } from '../../adapters/imap/wire/channel.js';
-import { inSequenceSet, uidSets, withNamespace } from '../../adapters/imap/wire/command-args.js';
+import { sequenceRanges, uidSets, withNamespace } from '../../adapters/imap/wire/command-args.js';
 import { ResponseReader } from '../../adapters/imap/wire/response-reader.js';
 import { uidSearch } from '../../adapters/imap/wire/search.js';
 import { tenantSchema, type ImapTenantConfig } from '../../src/config/schema.js';
@@ -161,6 +161,7 @@ describe('IMAP command arguments (sets and names)', () => {
   });
 
   it('sequence sets from a server (either bound first) answer membership', () => {
+    const inSequenceSet = (set: string, uid: number): boolean => (sequenceRanges(set) ?? []).some(([low, high]) => uid >= low && uid <= high);
     assert.equal(inSequenceSet('3:4,7,12:10', 4), true);
     assert.equal(inSequenceSet('3:4,7,12:10', 11), true);
     assert.equal(inSequenceSet('3:4,7,12:10', 5), false);

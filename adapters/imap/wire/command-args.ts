@@ -33,13 +33,13 @@ export function uidSets(uids: readonly number[], maxChars: number): string[] {
   return sets;
 }
 
-/** Whether `uid` is in a sequence set as a server sends it (`3:4,7`, either bound first). */
-export function inSequenceSet(set: string, uid: number): boolean {
-  for (const part of set.split(',')) {
+/** A sequence set as a server sends it (`3:4,7`, either bound first) as [low, high] ranges; undefined if malformed. */
+export function sequenceRanges(set: string): Array<readonly [number, number]> | undefined {
+  if (!/^\d+(:\d+)?(,\d+(:\d+)?)*$/.test(set)) return undefined;
+  return set.split(',').map((part) => {
     const [a, b = a] = part.split(':').map(Number) as [number, number?];
-    if (uid >= Math.min(a, b) && uid <= Math.max(a, b)) return true;
-  }
-  return false;
+    return [Math.min(a, b), Math.max(a, b)] as const;
+  });
 }
 
 /** A folder name as imapflow opens it: INBOX in any case is INBOX; others get the namespace prefix. */

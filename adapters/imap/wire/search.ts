@@ -1,7 +1,7 @@
 /** UID SEARCH over the channel: the classic `* SEARCH` answer, or `* ESEARCH` under IMAP4rev2. */
 import { StoreError } from '../../../src/errors.js';
 import type { ImapChannel } from './channel.js';
-import { inSequenceSet } from './command-args.js';
+import { sequenceRanges } from './command-args.js';
 
 export interface SearchResult {
   has(uid: number): boolean;
@@ -11,7 +11,7 @@ export interface SearchResult {
 
 export async function uidSearch(channel: ImapChannel, criteria: string, doing: string): Promise<SearchResult> {
   const found: number[] = [];
-  const sets: string[] = [];
+  const ranges: Array<readonly [number, number]> = [];
   let answered = false;
   let malformed = false;
   // ESEARCH answers in ranges: a folder of 200,000 messages would otherwise be one 1.5 MB line.
@@ -27,8 +27,9 @@ export async function uidSearch(channel: ImapChannel, criteria: string, doing: s
         answered = true;
         const all = /\bALL\s+(\S+)/i.exec(extended[1] ?? '');
         if (all !== null) {
-          if (!/^\d+(:\d+)?(,\d+(:\d+)?)*$/.test(all[1] as string)) malformed = true;
-          else sets.push(all[1] as string);
+          const parsed = sequenceRanges(all[1] as string);
+          if (parsed === undefined) malformed = true;
+          else for (const range of parsed) ranges.push(range);
         }
       }
     },
@@ -39,15 +40,12 @@ export async function uidSearch(channel: ImapChannel, criteria: string, doing: s
   if (malformed) throw new StoreError('TEMPORARY', `imap: ${doing}: the server sent a malformed ESEARCH result`);
   const listed = new Set(found);
   return {
-    has: (uid) => listed.has(uid) || sets.some((set) => inSequenceSet(set, uid)),
+    has: (uid) => listed.has(uid) || ranges.some(([low, high]) => uid >= low && uid <= high),
     list: (limit) => {
       const all = new Set(found);
-      for (const set of sets) {
-        for (const part of set.split(',')) {
-          const [a, b = a] = part.split(':').map(Number) as [number, number?];
-          if (Math.abs(b - a) + all.size >= limit) return undefined;
-          for (let uid = Math.min(a, b); uid <= Math.max(a, b); uid++) all.add(uid);
-        }
+      for (const [low, high] of ranges) {
+        if (high - low + all.size >= limit) return undefined;
+        for (let uid = low; uid <= high; uid++) all.add(uid);
       }
       return all.size > limit ? undefined : [...all].sort((x, y) => x - y);
     },
