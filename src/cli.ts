@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=32 --heap-growing-percent=300
 /** `popgate serve | demo | check | route | user add|passwd|remove|list` */
 import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configPathFrom, loadConfigFile } from './config/loader.js';
 import { demoConfig, demoInstructions, prepareDemo, DEMO_USER } from './demo.js';
@@ -11,6 +12,12 @@ import { routeCommand } from './route-cli.js';
 import { userCommands } from './user-cli.js';
 
 const EXIT_CONFIG = 2;
+
+/** The version of the installed package (dist/src/cli.js sits two levels below package.json). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
 
 function portNumber(value: string): number {
   const n = Number(value);
@@ -31,7 +38,10 @@ async function run(action: () => Promise<void>): Promise<void> {
   }
 }
 
-const program = new Command('popgate').description('POP3 gateway for IMAP, REST, S3 and Maildir mailboxes').showHelpAfterError();
+const program = new Command('popgate')
+  .description('POP3 gateway for IMAP, S3 and Maildir mailboxes')
+  .version(packageVersion(), '-V, --version', 'print the version and exit')
+  .showHelpAfterError();
 
 program
   .command('serve')

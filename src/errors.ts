@@ -36,24 +36,34 @@ export type ResponseCode = 'AUTH' | 'IN-USE' | 'LOGIN-DELAY' | 'SYS/TEMP' | 'SYS
 /** An -ERR answer with an optional response code; thrown by command handlers. */
 export class Pop3Error extends Error {
   override readonly name = 'Pop3Error';
+  /** Counts toward the bad-command limit that ends the connection. */
+  readonly isBadCommand: boolean;
+
   constructor(
     readonly text: string,
     readonly code?: ResponseCode,
-    /** Counts toward the bad-command limit (syntax errors, unknown commands). */
-    readonly isBadCommand = false,
+    options: { readonly badCommand?: boolean } = {},
   ) {
     super(text);
+    this.isBadCommand = options.badCommand ?? false;
+  }
+
+  /** A syntax error, an unknown command or a failed login: counts toward `maxBadCommands`. */
+  static badCommand(text: string, code?: ResponseCode): Pop3Error {
+    return new Pop3Error(text, code, { badCommand: true });
   }
 }
 
-/** Fixed client-facing replies, so wording stays consistent and nothing leaks. */
-export const Replies = {
+/** The fixed -ERR replies, so wording stays consistent and nothing leaks. */
+export const ErrorReplies = {
   /** Counts toward the bad-command limit, so password guessing ends the connection. */
-  authFailed: new Pop3Error('Authentication failed.', 'AUTH', true),
+  authFailed: Pop3Error.badCommand('Authentication failed.', 'AUTH'),
   plaintextDisallowed: new Pop3Error('Plaintext authentication disallowed on non-secure (SSL/TLS) connections.', 'AUTH'),
   inUse: new Pop3Error('Mailbox is locked by another POP3 session.', 'IN-USE'),
   loginDelay: new Pop3Error('Logged in too recently; try again later.', 'LOGIN-DELAY'),
   temporary: new Pop3Error('Temporary backend failure, try again later.', 'SYS/TEMP'),
+  /** Too many password checks at once (a flood of logins): shed fast instead of queueing. */
+  loginsBusy: Pop3Error.badCommand('Too many logins at once; try again later.', 'SYS/TEMP'),
   tenantBusy: new Pop3Error('Too many sessions for this domain; try again later.', 'SYS/TEMP'),
   permanent: new Pop3Error('Mailbox unavailable.', 'SYS/PERM'),
   noSuchMessage: new Pop3Error('There is no such message.'),
@@ -67,15 +77,15 @@ export const Replies = {
 export function replyForStoreError(err: StoreError): Pop3Error {
   switch (err.code) {
     case 'AUTH_FAILED':
-      return Replies.authFailed;
+      return ErrorReplies.authFailed;
     case 'IN_USE':
-      return Replies.inUse;
+      return ErrorReplies.inUse;
     case 'TEMPORARY':
-      return Replies.temporary;
+      return ErrorReplies.temporary;
     case 'PERMANENT':
-      return Replies.permanent;
+      return ErrorReplies.permanent;
     case 'NOT_FOUND':
-      return Replies.messageGone;
+      return ErrorReplies.messageGone;
   }
 }
 

@@ -25,6 +25,27 @@ export const MAX_PENDING_INPUT = 64 * 1024;
  */
 export const OUTPUT_HIGH_WATER_MARK = 256 * 1024;
 
+/**
+ * Queued output before login after which no further pipelined command is read until the
+ * client has taken it: a client that sends commands and never reads its replies costs at most
+ * this (plus MAX_PENDING_INPUT) until the login deadline. A CAPA reply is ~200 octets.
+ */
+export const PRELOGIN_OUTPUT_CAP = 16 * 1024;
+
+/**
+ * Commands a connection may send before it logs in (a real client needs a handful: CAPA, STLS,
+ * CAPA, AUTH or USER/PASS, a few retries within maxBadCommands). Output the kernel buffers is
+ * out of our sight, so a client that pipelines CAPA and never reads could otherwise make us
+ * compute megabytes of replies per connection.
+ */
+export const MAX_COMMANDS_BEFORE_LOGIN = 50;
+
+/**
+ * Pipelined commands one connection runs before it lets the event loop serve the others: a
+ * burst of thousands must not delay every other client's reply by its whole length.
+ */
+export const COMMANDS_PER_TURN = 32;
+
 /** Read size for message files: one read for typical mail, bounded memory for huge mail. */
 export const MESSAGE_READ_CHUNK = 64 * 1024;
 
@@ -36,6 +57,14 @@ export const SIZE_CACHE_ENTRIES = 200_000;
 
 /** RFC 1939: a unique-id is 1 to 70 characters in the range 0x21 to 0x7E. */
 export const MAX_UIDL_LENGTH = 70;
+
+/**
+ * Password hashes (scrypt, ~65 ms each on libuv's 4-thread pool) computed at once for logins;
+ * the other two pool threads stay free for the file reads of logged-in sessions.
+ */
+export const HASH_CONCURRENCY = 2;
+/** Logins that may wait for a hash slot (about a second's worth); more fail fast with [SYS/TEMP]. */
+export const HASH_QUEUE = 32;
 
 /** Successful password verifications remembered, so repeated logins skip scrypt (ms each). */
 export const AUTH_CACHE_ENTRIES = 10_000;

@@ -56,7 +56,6 @@ function buildContext(config: Config, shared: Shared, previous?: Tenants): Serve
     config,
     tenants,
     secureContextFor: (listener) => contextOf(tls, listener),
-    secureOptionsFor: (listener) => (tls === undefined ? undefined : listener.legacyTls ? tls.legacyOptions : tls.modernOptions),
     sniCallback: (listener) => (serverName, done) => done(null, contextOf(tenants.forServerName(serverName)?.tls ?? tls, listener)),
     sharedSecretsAvailable,
     apopAvailable: () => config.auth.apop && sharedSecretsAvailable(),

@@ -1,5 +1,6 @@
 /** scrypt password hashes in a PHC-like string: `$scrypt$ln=14,r=8,p=1$<salt b64>$<hash b64>`. */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { loginHashGate } from './hash-gate.js';
 
 const KEY_LENGTH = 32;
 const DEFAULT_PARAMS = { ln: 14, r: 8, p: 1 } as const;
@@ -26,13 +27,15 @@ export function isPasswordHash(value: string): boolean {
   return FORMAT.test(value);
 }
 
+/** Checks a login's password; the work waits for (or is refused by) the login hash gate. */
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const m = FORMAT.exec(encoded);
   if (m === null) return false;
   const [ln, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const expected = Buffer.from(m[5] as string, 'base64');
   if (ln < 1 || ln > 20 || expected.length !== KEY_LENGTH) return false;
-  const key = await scryptAsync(password, Buffer.from(m[4] as string, 'base64'), options(ln, r, p));
+  const salt = Buffer.from(m[4] as string, 'base64');
+  const key = await loginHashGate.run(() => scryptAsync(password, salt, options(ln, r, p)));
   return timingSafeEqual(key, expected);
 }
 

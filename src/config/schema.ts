@@ -118,6 +118,13 @@ export const limitsSchema = z.strictObject({
   authFailureDelayMs: z.number().int().min(0).max(60_000).default(2000),
   /** Unknown commands, syntax errors and failed logins before the connection is closed. */
   maxBadCommands: z.number().int().min(1).default(10),
+  /**
+   * From connect to a completed login, whatever the client sends meanwhile: a connection that
+   * never logs in gives its slot back after this long.
+   */
+  loginTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+  /** Implicit TLS and STLS: the handshake must be done within this long. */
+  tlsHandshakeTimeoutSeconds: z.number().int().min(1).max(300).default(15),
   /** On SIGTERM: how long running sessions may go on before they are closed. */
   shutdownGraceSeconds: z.number().min(0).default(30),
 });

@@ -1,7 +1,7 @@
 /** Which login methods may be used on a connection, from the config and the connection's TLS state. */
 import { isIP } from 'node:net';
 import { acceptsTokens } from '../tenants.js';
-import type { Connection } from './connection.js';
+import type { Session } from './session.js';
 import { mechanismsOf, mechanismsOfAny } from './tenant-policy.js';
 
 export function isLoopback(address: string): boolean {
@@ -11,7 +11,7 @@ export function isLoopback(address: string): boolean {
 }
 
 /** USER/PASS, AUTH PLAIN and AUTH LOGIN send the password itself. */
-export function plaintextAllowed(conn: Connection): boolean {
+export function plaintextAllowed(conn: Pick<Session, 'ctx' | 'isTls' | 'remoteAddress'>): boolean {
   const cfg = conn.ctx.config;
   switch (cfg.allowPlaintextAuth) {
     case 'never':
@@ -27,7 +27,7 @@ export function plaintextAllowed(conn: Connection): boolean {
  * SASL mechanisms that can succeed on this connection, in the order offered: those of the
  * tenant the SNI name picked, else those any tenant allows (login checks the routed tenant's).
  */
-export function saslMechanisms(conn: Connection): string[] {
+export function saslMechanisms(conn: Session): string[] {
   const { config, tenants } = conn.ctx;
   const tenant = tenants.forServerName(conn.serverName);
   const configured = tenant === undefined ? mechanismsOfAny(config, tenants.all()) : mechanismsOf(config, tenant);

@@ -5,8 +5,9 @@
  */
 import type { BackendLogin } from '../../adapters/contract.js';
 import type { Credentials } from '../auth/credentials.js';
+import { HashBusy } from '../auth/hash-gate.js';
 import { verifyLocal } from '../auth/local-verifier.js';
-import { Replies, type Pop3Error } from '../errors.js';
+import { ErrorReplies, type Pop3Error } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Tenant } from '../tenants.js';
 
@@ -22,20 +23,21 @@ export async function backendLoginFor(tenant: Tenant, user: string, routed: Rout
     // Challenge-response methods cannot be passed on: the backend needs the secret itself.
     if (creds.kind === 'password' && tenant.auth.passwords) return { user, ...names, password: creds.password };
     if (creds.kind === 'bearer' && tenant.auth.tokens) return { user, ...names, accessToken: creds.token };
-    return Replies.authFailed;
+    return ErrorReplies.authFailed;
   }
-  if (creds.kind === 'bearer') return Replies.authFailed;
+  if (creds.kind === 'bearer') return ErrorReplies.authFailed;
   try {
-    if (!(await verifyLocal(tenant.auth.users, user, creds))) return Replies.authFailed;
+    if (!(await verifyLocal(tenant.auth.users, user, creds))) return ErrorReplies.authFailed;
   } catch (err) {
+    if (err instanceof HashBusy) return ErrorReplies.loginsBusy;
     log.error({ err: (err as Error).message }, 'users file unreadable');
-    return Replies.temporary;
+    return ErrorReplies.temporary;
   }
   if (!tenant.auth.mapped) return { user, ...names };
   const backend = tenant.auth.users.get(user)?.backend;
   if (backend === undefined) {
     log.error({ tenant: tenant.name }, 'account has no backend credentials (auth: mapped)');
-    return Replies.permanent;
+    return ErrorReplies.permanent;
   }
   return { user: backend.user, password: backend.password };
 }

@@ -1,57 +1,62 @@
 /**
  * One POP3 connection: read a line, dispatch it, write the reply, in order. Pipelined commands
- * wait in the line reader; the socket is paused while too much input is queued.
+ * wait in the line reader; the socket is paused while too much input is queued, and no further
+ * command is read while too much output is.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
 import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { InMemoryMessage } from '../../adapters/contract.js';
 import type { ListenerConfig } from '../config/schema.js';
 import { Pop3Error } from '../errors.js';
-import { MAX_AUTH_LINE, MAX_COMMAND_LINE, MAX_PENDING_INPUT, MESSAGE_READ_CHUNK, OUTPUT_HIGH_WATER_MARK } from '../limits.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import {
+  COMMANDS_PER_TURN,
+  MAX_AUTH_LINE,
+  MAX_COMMANDS_BEFORE_LOGIN,
+  MAX_COMMAND_LINE,
+  MAX_PENDING_INPUT,
+  MESSAGE_READ_CHUNK,
+  OUTPUT_HIGH_WATER_MARK,
+  PRELOGIN_OUTPUT_CAP,
+} from '../limits.js';
 import type { Logger } from '../logger.js';
-import { COMMANDS } from './commands/index.js';
-import { DotStuffer } from './dot-stuffer.js';
-import { LineReader, type ReadResult } from './line-reader.js';
-import { formatErr } from './replies.js';
-import type { ServerContext } from './server-context.js';
 import type { Tenant } from '../tenants.js';
-import type { Transaction } from './transaction.js';
+import { arityProblem } from './commands/command.js';
+import { COMMANDS } from './commands/index.js';
+import { ConnectionClosed } from './connection-closed.js';
+import { DotStuffer } from './dot-stuffer.js';
+import { formatErr } from './format-reply.js';
+import { LineReader, type ReadResult } from './line-reader.js';
+import type { ServerContext } from './server-context.js';
+import type { Session } from './session.js';
+import type { SessionState, UpdateState } from './session-state.js';
+import { serverHandshake } from './tls-handshake.js';
 import { TopFilter } from './top-filter.js';
-
-export type State = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
-
-/** Thrown inside a command when the socket is gone; ends the session without a reply. */
-export class ConnectionClosed extends Error {
-  override readonly name = 'ConnectionClosed';
-}
+import type { Transaction } from './transaction.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** An AUTH line may carry a long initial response (OAuth tokens); every other command is short. */
+const AUTH_COMMAND = /^[ \t]*AUTH[ \t]/i;
 
-export class Connection {
+export class Connection implements Session {
   readonly id = randomBytes(6).toString('hex');
   readonly remoteAddress: string;
   readonly log: Logger;
-  state: State = 'AUTHORIZATION';
-  /** Set by USER, consumed by PASS. */
-  pendingUser: string | undefined;
-  /** The greeting's APOP timestamp, when APOP can succeed on this connection. */
   readonly apopTimestamp: string | undefined;
-  transaction: Transaction | undefined;
-  /** Login name once authenticated (for logs). */
-  user: string | undefined;
-  /** The tenant the session logged in to (its capability values apply from then on). */
-  tenant: Tenant | undefined;
+  private current: SessionState = { name: 'AUTHORIZATION', pendingUser: undefined };
   private socket: Socket;
   private tlsActive: boolean;
   private readonly reader = new LineReader();
   private wake: (() => void) | undefined;
   private closed = false;
   private badCommands = 0;
+  private commandsBeforeLogin = 0;
   /** The socket is corked while pipelined commands are answered (see run()). */
   private batchCorked = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private loginTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
@@ -60,13 +65,20 @@ export class Connection {
     socket: Socket,
     readonly ctx: ServerContext,
     readonly listener: ListenerConfig,
+    /** The address the connection came from (a PROXY header may name another than the socket's). */
+    remoteAddress?: string,
   ) {
     this.socket = socket;
-    this.tlsActive = socket instanceof TLSSocket;
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.tlsActive = 'encrypted' in socket && (socket as TLSSocket).encrypted === true;
+    this.remoteAddress = remoteAddress ?? socket.remoteAddress ?? 'unknown';
     this.log = ctx.logger.child({ session: this.id, peer: this.remoteAddress });
-    this.apopTimestamp = ctx.apopAvailable() ? `<${process.pid}.${randomBytes(8).toString('hex')}.${Date.now()}@${hostname()}>` : undefined;
+    // RFC 1939 asks only for a unique msg-id; a random one tells no PID or host name.
+    this.apopTimestamp = ctx.apopAvailable() ? `<${randomBytes(12).toString('hex')}.${Date.now()}@popgate>` : undefined;
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  get state(): SessionState {
+    return this.current;
   }
 
   get isTls(): boolean {
@@ -75,9 +87,8 @@ export class Connection {
 
   /** The TLS SNI name the client asked for, if any (implicit TLS or STLS). */
   get serverName(): string | undefined {
-    const socket = this.socket;
-    if (!(socket instanceof TLSSocket)) return undefined;
-    const name = (socket as TLSSocket & { servername?: string | false | null }).servername;
+    if (!this.tlsActive) return undefined;
+    const name = (this.socket as TLSSocket & { servername?: string | false | null }).servername;
     return typeof name === 'string' && name !== '' ? name : undefined;
   }
 
@@ -99,6 +110,14 @@ export class Connection {
     this.log.info({ tls: this.tlsActive, listener: `${this.listener.host}:${this.listener.port}` }, 'connect');
     const stamp = this.apopTimestamp === undefined ? '' : ` ${this.apopTimestamp}`;
     this.send(`+OK popgate ready.${stamp}`);
+    this.armIdle();
+    // A total deadline to log in: bytes that never make a command, or silence, cannot hold
+    // a connection slot longer than this.
+    this.loginTimer = setTimeout(() => {
+      this.log.info({ seconds: this.ctx.config.limits.loginTimeoutSeconds }, 'login timeout');
+      this.close('-ERR Login timed out, closing connection.');
+    }, this.ctx.config.limits.loginTimeoutSeconds * 1000);
+    this.loginTimer.unref();
     void this.run();
   }
 
@@ -106,17 +125,13 @@ export class Connection {
 
   private attach(socket: Socket): void {
     socket.setNoDelay(true);
-    socket.setTimeout(this.ctx.config.limits.idleTimeoutSeconds * 1000);
     socket.on('data', this.onData);
-    socket.on('timeout', this.onTimeout);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
   }
 
   private detach(socket: Socket): void {
-    socket.setTimeout(0);
     socket.off('data', this.onData);
-    socket.off('timeout', this.onTimeout);
     socket.off('error', this.onError);
     socket.off('close', this.onClose);
   }
@@ -127,13 +142,25 @@ export class Connection {
     this.notify();
   };
 
-  private readonly onTimeout = (): void => {
-    this.log.info('idle timeout');
-    this.close('-ERR Disconnected for inactivity.');
-  };
+  /**
+   * Only complete commands and output the client takes count as activity: a byte now and
+   * then, without a line end, does not keep a session alive.
+   */
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (this.closed) return;
+    this.idleTimer = setTimeout(() => {
+      this.log.info('idle timeout');
+      this.close('-ERR Disconnected for inactivity.');
+    }, this.ctx.config.limits.idleTimeoutSeconds * 1000);
+    this.idleTimer.unref();
+  }
 
   private readonly onError = (err: Error): void => {
+    // Whatever failed (a reset, a TLS renegotiation flood), the socket is done: no half-dead
+    // connection may stay open.
     this.log.debug({ err: err.message }, 'socket error');
+    this.destroy();
   };
 
   private readonly onClose = (): void => {
@@ -146,17 +173,39 @@ export class Connection {
     wake?.();
   }
 
-  /** The next input line, or null once the connection is closed. */
-  async readLine(limit: number): Promise<ReadResult | null> {
+  /** The limit of the line now being received: 255 octets, or the SASL limit for AUTH before login. */
+  private commandLineLimit(): number {
+    if (this.current.name !== 'AUTHORIZATION') return MAX_COMMAND_LINE;
+    return AUTH_COMMAND.test(this.reader.head(16).toString('latin1')) ? MAX_AUTH_LINE : MAX_COMMAND_LINE;
+  }
+
+  /**
+   * The next input line, or null once the connection is closed. A line over its limit closes
+   * the connection at once (its line end may never come).
+   */
+  private async readLine(limit: () => number): Promise<Buffer | null> {
     for (;;) {
-      const result = this.reader.next(limit);
-      if (result !== null) return result;
+      const max = limit();
+      const result: ReadResult | null = this.reader.next(max);
+      if (result?.kind === 'line') {
+        this.armIdle();
+        return result.line;
+      }
+      if (result?.kind === 'too-long') {
+        this.log.info({ limit: max }, 'line too long');
+        this.close(`-ERR Line too long (over ${max} octets), closing connection.`);
+        return null;
+      }
       if (this.closed) return null;
       if (this.socket.isPaused()) this.socket.resume();
       // Whatever waits for the client (a SASL answer) must first let it see our replies.
       this.endBatch();
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+  }
+
+  readSaslLine(): Promise<Buffer | null> {
+    return this.readLine(() => MAX_AUTH_LINE);
   }
 
   private readonly endBatchLater = (): void => this.endBatch();
@@ -168,12 +217,16 @@ export class Connection {
   }
 
   private async run(): Promise<void> {
+    let thisTurn = 0;
     try {
       for (;;) {
-        // Before login an AUTH line may carry a long initial response (OAuth tokens): read up to
-        // the SASL limit and hold every other command to 255 octets in dispatch.
-        const input = await this.readLine(this.state === 'AUTHORIZATION' ? MAX_AUTH_LINE : MAX_COMMAND_LINE);
-        if (input === null) break;
+        const line = await this.readLine(() => this.commandLineLimit());
+        if (line === null) break;
+        if (this.current.name === 'AUTHORIZATION' && ++this.commandsBeforeLogin > MAX_COMMANDS_BEFORE_LOGIN) {
+          this.log.info({ commands: MAX_COMMANDS_BEFORE_LOGIN }, 'too many commands before login');
+          this.close('-ERR Too many commands without logging in, closing connection.');
+          break;
+        }
         // Pipelined commands: the replies made in one turn of the event loop leave together
         // (fewer, larger writes). The batch ends when the client's queue is empty, or at the
         // next turn: a command waiting for its backend must not hold finished replies back.
@@ -182,8 +235,16 @@ export class Connection {
           this.batchCorked = true;
           setImmediate(this.endBatchLater);
         }
-        await this.dispatch(input);
+        await this.dispatch(line);
+        this.armIdle();
         if (!this.reader.hasLine) this.endBatch();
+        // A client that pipelines without reading its replies waits for them to drain before
+        // its next command is read (and its socket is paused once MAX_PENDING_INPUT is queued).
+        await this.drain(this.current.name === 'AUTHORIZATION' ? PRELOGIN_OUTPUT_CAP : OUTPUT_HIGH_WATER_MARK);
+        if (++thisTurn >= COMMANDS_PER_TURN) {
+          thisTurn = 0;
+          if (this.reader.hasLine) await nextTurn();
+        }
       }
     } catch (err) {
       if (!(err instanceof ConnectionClosed)) {
@@ -193,30 +254,30 @@ export class Connection {
     }
   }
 
-  private async dispatch(input: ReadResult): Promise<void> {
-    if (input.kind === 'too-long') return this.badCommand(new Pop3Error('Line too long.'));
-    const raw = input.line;
-    if (raw.includes(0)) return this.badCommand(new Pop3Error('NUL octets are not allowed in commands.'));
+  private async dispatch(raw: Buffer): Promise<void> {
+    if (raw.includes(0)) return this.badCommand(Pop3Error.badCommand('NUL octets are not allowed in commands.'));
     let text: string;
     try {
       text = utf8.decode(raw);
     } catch {
-      return this.badCommand(new Pop3Error('Invalid characters in command (not UTF-8).'));
+      return this.badCommand(Pop3Error.badCommand('Invalid characters in command (not UTF-8).'));
     }
     // Leading blanks are dropped; trailing ones stay in `rest` (RFC 1939 lets a password end in a space).
     const line = text.replace(/^[ \t]+/, '');
-    if (line.trim() === '') return this.badCommand(new Pop3Error('No command given.'));
+    if (line.trim() === '') return this.badCommand(Pop3Error.badCommand('No command given.'));
     const space = line.search(/[ \t]/);
     const name = (space < 0 ? line : line.slice(0, space)).toUpperCase();
     const rest = space < 0 ? '' : line.slice(space + 1);
-    if (raw.length + 2 > MAX_COMMAND_LINE && name !== 'AUTH') return this.badCommand(new Pop3Error('Line too long.'));
     const command = COMMANDS.get(name);
-    if (command === undefined) return this.badCommand(new Pop3Error('Unknown command.'));
-    if (!command.states.includes(this.state)) return this.badCommand(new Pop3Error('Command not valid in this state.'));
+    if (command === undefined) return this.badCommand(Pop3Error.badCommand('Unknown command.'));
+    const run = command.bind(this.current);
+    if (run === null) return this.badCommand(Pop3Error.badCommand('Command not valid in this state.'));
     const args = rest.split(/[ \t]+/).filter((a) => a !== '');
+    const problem = arityProblem(command.arity, args);
+    if (problem !== undefined) return this.badCommand(Pop3Error.badCommand(problem));
     this.log.debug({ command: name }, 'command');
     try {
-      await command.run(this, { args, rest });
+      await run(this, { args, rest });
     } catch (err) {
       if (err instanceof Pop3Error) {
         if (err.isBadCommand) return this.badCommand(err);
@@ -238,31 +299,39 @@ export class Connection {
     this.send(formatErr(err));
   }
 
+  // ------------------------------------------------------------------ state transitions
+
+  expectPassword(user: string | undefined): void {
+    if (this.current.name === 'AUTHORIZATION') this.current = { name: 'AUTHORIZATION', pendingUser: user };
+  }
+
   enterTransaction(tx: Transaction, login: string, tenant: Tenant): void {
-    this.transaction = tx;
-    this.user = login;
-    this.tenant = tenant;
-    this.state = 'TRANSACTION';
-    this.pendingUser = undefined;
+    clearTimeout(this.loginTimer);
+    this.current = { name: 'TRANSACTION', tx, login, tenant };
+  }
+
+  enterUpdate(): UpdateState {
+    if (this.current.name !== 'TRANSACTION') throw new Error(`UPDATE entered from ${this.current.name}`);
+    const update: UpdateState = { ...this.current, name: 'UPDATE' };
+    this.current = update;
+    return update;
   }
 
   // ------------------------------------------------------------------ output
 
-  /** Writes one reply line (CRLF added). */
   send(line: string): void {
     if (this.closed) return;
     this.socket.write(line + '\r\n');
   }
 
-  /** Writes a multi-line reply: status line, dot-stuffed lines, terminator. */
   sendMultiline(status: string, lines: readonly string[]): void {
     const body = lines.map((l) => (l.startsWith('.') ? '.' + l : l) + '\r\n').join('');
     this.send(`+OK ${status}\r\n${body}.`);
   }
 
-  /** Waits until queued output drains below the high-water mark. */
-  private async drain(): Promise<void> {
-    while (this.socket.writableLength > OUTPUT_HIGH_WATER_MARK) {
+  /** Waits until queued output is at most `limit` octets; output the client takes is activity. */
+  private async drain(limit: number): Promise<void> {
+    while (this.socket.writableLength > limit) {
       if (this.closed) throw new ConnectionClosed();
       this.endBatch();
       await new Promise<void>((resolve) => {
@@ -274,6 +343,7 @@ export class Connection {
         this.socket.once('drain', done);
         this.socket.once('close', done);
       });
+      this.armIdle();
     }
     if (this.closed) throw new ConnectionClosed();
   }
@@ -307,7 +377,7 @@ export class Connection {
         if (socket.writableLength > OUTPUT_HIGH_WATER_MARK) {
           this.endBatch();
           uncork();
-          await this.drain();
+          await this.drain(OUTPUT_HIGH_WATER_MARK);
           socket.cork();
           corked = true;
         }
@@ -323,7 +393,7 @@ export class Connection {
       source.destroy();
       uncork();
     }
-    await this.drain();
+    await this.drain(OUTPUT_HIGH_WATER_MARK);
     return stuffer.messageOctets;
   }
 
@@ -348,23 +418,19 @@ export class Connection {
     this.reader.clear();
     await new Promise<void>((resolve) => plain.write('+OK Begin TLS negotiation now.\r\n', () => resolve()));
     this.reader.clear();
-    const secure = new TLSSocket(plain, { isServer: true, secureContext, SNICallback: this.ctx.sniCallback(this.listener) });
+    // Until the handshake ends, a plain close or error ends the session (no listener of ours is on it).
+    plain.once('close', this.onClose);
+    const timeoutMs = this.ctx.config.limits.tlsHandshakeTimeoutSeconds * 1000;
+    const result = await serverHandshake(plain, secureContext, this.ctx.sniCallback(this.listener), timeoutMs);
+    plain.off('close', this.onClose);
+    if (!result.ok) {
+      this.log.info({ err: result.reason }, 'STLS handshake failed');
+      this.markClosed();
+      throw new ConnectionClosed();
+    }
+    const secure = result.socket;
     this.socket = secure;
     this.attach(secure);
-    await new Promise<void>((resolve) => {
-      const ok = (): void => {
-        secure.off('error', fail);
-        resolve();
-      };
-      const fail = (err: Error): void => {
-        secure.off('secure', ok);
-        this.log.info({ err: err.message }, 'STLS handshake failed');
-        this.markClosed();
-        resolve();
-      };
-      secure.once('secure', ok);
-      secure.once('error', fail);
-    });
     if (this.closed) throw new ConnectionClosed();
     this.tlsActive = true;
     this.log.info({ protocol: secure.getProtocol() }, 'STLS done');
@@ -376,6 +442,7 @@ export class Connection {
   close(lastLine?: string): void {
     if (this.closed) return;
     if (lastLine !== undefined) this.socket.write(lastLine + '\r\n');
+    this.endBatch();
     this.socket.end();
     this.markClosed();
     // A client that never reads would keep the socket half-open: force it after a moment.
@@ -391,17 +458,19 @@ export class Connection {
   private markClosed(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.loginTimer);
     this.abort.abort();
     this.notify();
     void this.cleanup();
   }
 
   private async cleanup(): Promise<void> {
-    const tx = this.transaction;
-    this.transaction = undefined;
-    if (tx !== undefined) {
-      this.log.info({ user: this.user, outcome: 'disconnected', deletedPending: tx.markedCount }, 'session ended without QUIT; nothing deleted');
-      await tx.end().catch((err: unknown) => this.log.warn({ err }, 'closing the maildrop failed'));
+    // In UPDATE the QUIT command ends the transaction itself once its commit is done.
+    const state = this.current;
+    if (state.name === 'TRANSACTION') {
+      this.log.info({ user: state.login, outcome: 'disconnected', deletedPending: state.tx.markedCount }, 'session ended without QUIT; nothing deleted');
+      await state.tx.end().catch((err: unknown) => this.log.warn({ err }, 'closing the maildrop failed'));
     }
     this.log.info('disconnect');
     this.resolveClosed();
@@ -409,7 +478,6 @@ export class Connection {
 
   /** Ends a finished session after QUIT (the transaction is already closed by then). */
   finish(lastLine: string): void {
-    this.transaction = undefined;
     this.close(lastLine);
   }
 }

@@ -7,22 +7,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Maildrop } from '../../adapters/contract.js';
 import type { Credentials } from '../auth/credentials.js';
+import { HashBusy } from '../auth/hash-gate.js';
 import { spendVerifyCost } from '../auth/local-verifier.js';
-import { Pop3Error, Replies, StoreError, replyForStoreError } from '../errors.js';
+import { Pop3Error, ErrorReplies, StoreError, replyForStoreError } from '../errors.js';
 import { combinedLease } from '../locks/tenant-sessions.js';
 import type { Logger } from '../logger.js';
 import type { Tenant } from '../tenants.js';
-import type { Connection } from './connection.js';
+import type { Session } from './session.js';
 import { loginDelayOf, mechanismsOf } from './tenant-policy.js';
 import { backendLoginFor } from './backend-login.js';
 import { Transaction } from './transaction.js';
 
 /** `mechanism`: the SASL mechanism used, checked against the routed tenant's list. */
-export async function login(conn: Connection, creds: Credentials, mechanism?: string): Promise<void> {
+export async function login(conn: Session, creds: Credentials, mechanism?: string): Promise<void> {
   const started = Date.now();
   const log = conn.log.child({ login: creds.login, method: creds.kind });
   const fail = async (reply: Pop3Error, outcome: string, reason?: string): Promise<never> => {
-    if (reply === Replies.authFailed) await failDelay(conn);
+    if (reply === ErrorReplies.authFailed) await failDelay(conn);
     log.info({ outcome, ms: Date.now() - started, ...(reason !== undefined && { reason }) }, 'login failed');
     throw reply;
   };
@@ -30,14 +31,14 @@ export async function login(conn: Connection, creds: Credentials, mechanism?: st
   const routed = conn.ctx.tenants.explain(creds.login, conn.serverName);
   if (!routed.ok) {
     // Same work and same answer as a wrong password: a stranger learns nothing about names.
-    await spendVerifyCost(creds);
-    return fail(Replies.authFailed, 'auth-failed', `no route: ${routed.reason}`);
+    if (!(await spendVerifyCostUnlessBusy(creds))) return fail(ErrorReplies.loginsBusy, 'logins-busy');
+    return fail(ErrorReplies.authFailed, 'auth-failed', `no route: ${routed.reason}`);
   }
   const { tenant, user } = routed;
   const { config } = conn.ctx;
   if (mechanism !== undefined && !mechanismsOf(config, tenant).includes(mechanism)) {
-    await spendVerifyCost(creds);
-    return fail(Replies.authFailed, 'auth-failed', `mechanism ${mechanism} is not allowed for tenant ${tenant.name}`);
+    if (!(await spendVerifyCostUnlessBusy(creds))) return fail(ErrorReplies.loginsBusy, 'logins-busy');
+    return fail(ErrorReplies.authFailed, 'auth-failed', `mechanism ${mechanism} is not allowed for tenant ${tenant.name}`);
   }
   const checked = await backendLoginFor(tenant, user, { local: routed.local, domain: routed.domain }, creds, log);
   if (checked instanceof Pop3Error) return fail(checked, outcomeOf(checked));
@@ -58,13 +59,13 @@ export async function login(conn: Connection, creds: Credentials, mechanism?: st
     if (tenant.auth.kind === 'passthrough') drop = await open();
     const lockKey = `${tenant.name}/${tenant.store.lockKey(backendLogin)}`;
     const delay = loginDelayOf(config, tenant);
-    if (!conn.ctx.loginDelay.allows(lockKey, delay)) return await refuse(drop, log, Replies.loginDelay, 'login-delay');
+    if (!conn.ctx.loginDelay.allows(lockKey, delay)) return await refuse(drop, log, ErrorReplies.loginDelay, 'login-delay');
     const slot = conn.ctx.tenantSessions.tryEnter(tenant.name, tenant.config.maxConnections);
-    if (slot === null) return await refuse(drop, log, Replies.tenantBusy, 'tenant-max-connections');
+    if (slot === null) return await refuse(drop, log, ErrorReplies.tenantBusy, 'tenant-max-connections');
     const lock = await conn.ctx.locks.acquire(lockKey);
     if (lock === null) {
       await slot.release();
-      return await refuse(drop, log, Replies.inUse, 'in-use');
+      return await refuse(drop, log, ErrorReplies.inUse, 'in-use');
     }
     const lease = combinedLease(lock, slot);
     try {
@@ -91,7 +92,7 @@ export async function login(conn: Connection, creds: Credentials, mechanism?: st
       if (err.code === 'AUTH_FAILED' && tenant.auth.kind === 'local') {
         const what = tenant.auth.mapped ? 'the stored backend credentials (auth: mapped)' : 'a user the users file accepted';
         log.error({ tenant: tenant.name, err: err.message }, `the backend refused ${what}`);
-        return fail(Replies.permanent, 'backend-refused-verified-user');
+        return fail(ErrorReplies.permanent, 'backend-refused-verified-user');
       }
       return fail(replyForStoreError(err), storeOutcome(err, log, tenant));
     }
@@ -99,10 +100,22 @@ export async function login(conn: Connection, creds: Credentials, mechanism?: st
   }
 }
 
+/** False when the hash gate is full: then the login is shed like any other under a flood. */
+async function spendVerifyCostUnlessBusy(creds: Credentials): Promise<boolean> {
+  try {
+    await spendVerifyCost(creds);
+    return true;
+  } catch (err) {
+    if (err instanceof HashBusy) return false;
+    throw err;
+  }
+}
+
 /** Fixed outcome names for the log, by reply. */
 function outcomeOf(reply: Pop3Error): string {
-  if (reply === Replies.authFailed) return 'auth-failed';
-  if (reply === Replies.temporary) return 'users-file-error';
+  if (reply === ErrorReplies.authFailed) return 'auth-failed';
+  if (reply === ErrorReplies.loginsBusy) return 'logins-busy';
+  if (reply === ErrorReplies.temporary) return 'users-file-error';
   return 'no-backend-credentials';
 }
 
@@ -117,7 +130,7 @@ function storeOutcome(err: StoreError, log: Logger, tenant: Tenant): string {
   return err.code === 'AUTH_FAILED' ? 'auth-failed' : 'backend-error';
 }
 
-async function failDelay(conn: Connection): Promise<void> {
+async function failDelay(conn: Session): Promise<void> {
   const ms = conn.ctx.config.limits.authFailureDelayMs;
   if (ms > 0) await sleep(ms, undefined, { signal: conn.signal }).catch(() => undefined);
 }

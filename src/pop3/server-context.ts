@@ -3,7 +3,7 @@
  * each connection keeps the one it started with, so running sessions finish on the old config.
  * Locks, login-delay records and tenant session counts are shared by all contexts.
  */
-import type { SecureContext, SecureContextOptions } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { Config, ListenerConfig } from '../config/schema.js';
 import type { LoginDelayTracker } from '../locks/login-delay.js';
 import type { MaildropLocks } from '../locks/maildrop-locks.js';
@@ -20,10 +20,8 @@ export interface ServerContext {
   readonly locks: MaildropLocks;
   readonly loginDelay: LoginDelayTracker;
   readonly tenantSessions: TenantSessions;
-  /** The default TLS context for STLS on this listener, if TLS is configured. */
+  /** The default TLS context of this listener (implicit TLS and STLS), if TLS is configured. */
   secureContextFor(listener: ListenerConfig): SecureContext | undefined;
-  /** The same as options for an implicit-TLS server. */
-  secureOptionsFor(listener: ListenerConfig): SecureContextOptions | undefined;
   /** Picks the certificate of the tenant an SNI name belongs to, else the default one. */
   sniCallback(listener: ListenerConfig): SniCallback;
   /** Some account has a shared secret, so challenge-response logins can succeed. */

@@ -1,9 +1,9 @@
-/** Listeners, connection caps and graceful shutdown. */
-import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+/** Listeners, connection caps, the implicit-TLS handshake and graceful shutdown. */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/schema.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './server-context.js';
+import { serverHandshake } from './tls-handshake.js';
 
 export interface BoundListener {
   readonly config: ListenerConfig;
@@ -13,22 +13,23 @@ export interface BoundListener {
 export class Pop3Server {
   private readonly servers: { readonly server: Server; readonly listener: ListenerConfig }[] = [];
   private readonly connections = new Set<Connection>();
+  /** Every accepted socket counts from accept() to its close, handshaking or not. */
+  private accepted = 0;
   private readonly perIp = new Map<string, number>();
+  /** Implicit-TLS sockets still in their handshake (no Connection yet): cut at shutdown. */
+  private readonly handshaking = new Set<Socket>();
   private stopping = false;
 
   constructor(private ctx: ServerContext) {}
 
   /**
    * Config reload: new connections get `next`; running ones keep theirs. A replaced context
-   * is retired when its last connection ends.
+   * is retired when its last connection ends. Handshakes read the context when they start, so
+   * new certificates apply at once.
    */
   replaceContext(next: ServerContext): void {
     const old = this.ctx;
     this.ctx = next;
-    for (const { server, listener } of this.servers) {
-      const options = next.secureOptionsFor(listener);
-      if (listener.tls === 'implicit' && options !== undefined) (server as TlsServer).setSecureContext(options);
-    }
     this.retireIfIdle(old);
   }
 
@@ -41,10 +42,15 @@ export class Pop3Server {
     return this.connections.size;
   }
 
+  /** Accepted sockets, including those still in a TLS handshake. */
+  get openSockets(): number {
+    return this.accepted;
+  }
+
   async listen(): Promise<BoundListener[]> {
     const bound: BoundListener[] = [];
     for (const listener of this.ctx.config.listeners) {
-      const server = this.createServer(listener);
+      const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.accept(socket, listener));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: listener.host, port: listener.port }, () => {
@@ -61,47 +67,59 @@ export class Pop3Server {
     return bound;
   }
 
-  private createServer(listener: ListenerConfig): Server {
-    const accept = (socket: Socket): void => this.accept(socket, listener);
-    if (listener.tls !== 'implicit') return createTcpServer({ noDelay: true }, accept);
-    const server = createTlsServer(
-      {
-        ...this.ctx.secureOptionsFor(listener),
-        handshakeTimeout: 30_000,
-        // Read at handshake time, so a reload's certificates apply to new connections.
-        SNICallback: (name, done) => this.ctx.sniCallback(listener)(name, done),
-      },
-      accept,
-    );
-    server.on('tlsClientError', (err, socket) => {
-      this.ctx.logger.info({ peer: socket.remoteAddress, err: err.message }, 'TLS handshake failed');
-    });
-    return server;
-  }
-
   private accept(socket: Socket, listener: ListenerConfig): void {
-    const { limits } = this.ctx.config;
+    const ctx = this.ctx;
+    const { limits } = ctx.config;
     const ip = socket.remoteAddress ?? 'unknown';
+    const implicitTls = listener.tls === 'implicit';
     socket.on('error', () => undefined);
-    if (this.stopping) return refuse(socket, '-ERR [SYS/TEMP] Server is shutting down.');
-    if (this.connections.size >= limits.maxConnections) {
-      this.ctx.logger.warn({ peer: ip, limit: limits.maxConnections }, 'connection refused: maxConnections');
-      return refuse(socket, '-ERR [SYS/TEMP] Too many connections, try again later.');
+    // An implicit-TLS client cannot read a plain -ERR: it is refused without a handshake,
+    // which under a flood also spares the CPU a handshake costs.
+    const refuse = (line: string): void => (implicitTls ? void socket.destroy() : refuseWith(socket, line));
+    if (this.stopping) return refuse('-ERR [SYS/TEMP] Server is shutting down.');
+    if (this.accepted >= limits.maxConnections) {
+      ctx.logger.warn({ peer: ip, limit: limits.maxConnections }, 'connection refused: maxConnections');
+      return refuse('-ERR [SYS/TEMP] Too many connections, try again later.');
     }
     const fromIp = this.perIp.get(ip) ?? 0;
     if (fromIp >= limits.maxConnectionsPerIp) {
-      this.ctx.logger.warn({ peer: ip, limit: limits.maxConnectionsPerIp }, 'connection refused: maxConnectionsPerIp');
-      return refuse(socket, '-ERR [SYS/TEMP] Too many connections from your address.');
+      ctx.logger.warn({ peer: ip, limit: limits.maxConnectionsPerIp }, 'connection refused: maxConnectionsPerIp');
+      return refuse('-ERR [SYS/TEMP] Too many connections from your address.');
     }
-    this.perIp.set(ip, fromIp + 1);
-    const conn = new Connection(socket, this.ctx, listener);
+    this.count(socket, ip);
+    if (!implicitTls) return this.startSession(socket, listener, ctx);
+    const secureContext = ctx.secureContextFor(listener);
+    if (secureContext === undefined) return void socket.destroy();
+    this.handshaking.add(socket);
+    void serverHandshake(socket, secureContext, ctx.sniCallback(listener), limits.tlsHandshakeTimeoutSeconds * 1000).then((result) => {
+      this.handshaking.delete(socket);
+      if (!result.ok) {
+        ctx.logger.info({ peer: ip, err: result.reason }, 'TLS handshake failed');
+        return;
+      }
+      if (this.stopping) return void result.socket.destroy();
+      this.startSession(result.socket, listener, ctx);
+    });
+  }
+
+  /** Counts the socket toward maxConnections and its address's share until it closes. */
+  private count(socket: Socket, ip: string): void {
+    this.accepted++;
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    socket.once('close', () => {
+      this.accepted--;
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, left);
+    });
+  }
+
+  private startSession(socket: Socket, listener: ListenerConfig, ctx: ServerContext): void {
+    const conn = new Connection(socket, ctx, listener);
     this.connections.add(conn);
     void conn.done.then(() => {
       this.connections.delete(conn);
       this.retireIfIdle(conn.ctx);
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left <= 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, left);
     });
     conn.start();
   }
@@ -113,6 +131,7 @@ export class Pop3Server {
   async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
     const closed = Promise.all(this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    for (const socket of this.handshaking) socket.destroy();
     const allDone = (): Promise<unknown> => Promise.all([...this.connections].map((c) => c.done));
     if (this.connections.size > 0) {
       this.ctx.logger.info({ sessions: this.connections.size, graceMs }, 'shutdown: waiting for sessions');
@@ -120,7 +139,7 @@ export class Pop3Server {
       await Promise.race([allDone(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);
       for (const conn of this.connections) {
-        if (conn.state !== 'UPDATE') conn.close('-ERR [SYS/TEMP] Server is shutting down; nothing was deleted.');
+        if (conn.state.name !== 'UPDATE') conn.close('-ERR [SYS/TEMP] Server is shutting down; nothing was deleted.');
       }
       await allDone();
     }
@@ -128,7 +147,7 @@ export class Pop3Server {
   }
 }
 
-function refuse(socket: Socket, line: string): void {
+function refuseWith(socket: Socket, line: string): void {
   socket.end(line + '\r\n');
   setTimeout(() => socket.destroy(), 1000).unref();
 }

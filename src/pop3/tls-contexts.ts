@@ -1,5 +1,5 @@
 /** TLS material loaded at start (and reload): a modern context, and a legacy one for opted-in listeners. */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, constants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { ConfigError } from '../errors.js';
@@ -26,8 +26,11 @@ export function loadTlsContexts(paths: { cert: string; key: string }, where = 't
   };
   const cert = read('cert');
   const key = read('key');
-  const modernOptions: SecureContextOptions = { cert, key, minVersion: 'TLSv1.2' };
-  const legacyOptions: SecureContextOptions = { cert, key, minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' };
+  // TLS 1.2 renegotiation serves no POP3 client and lets one connection make the server redo
+  // handshakes without end (sockets made by hand get no Node renegotiation limit): refused.
+  const secureOptions = constants.SSL_OP_NO_RENEGOTIATION;
+  const modernOptions: SecureContextOptions = { cert, key, minVersion: 'TLSv1.2', secureOptions };
+  const legacyOptions: SecureContextOptions = { cert, key, minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0', secureOptions };
   try {
     return {
       modern: createSecureContext(modernOptions),

@@ -3,7 +3,7 @@
  * Message n is `drop.messages[n - 1]` for the whole session; marks are only applied at QUIT.
  */
 import { hasSizeResolver, type CommitResult, type Maildrop, type MessageInfo } from '../../adapters/contract.js';
-import { Pop3Error, Replies, StoreError, replyForStoreError } from '../errors.js';
+import { Pop3Error, ErrorReplies, StoreError, replyForStoreError } from '../errors.js';
 import type { Lease } from '../locks/maildrop-locks.js';
 
 export interface NumberedMessage {
@@ -37,12 +37,12 @@ export class Transaction {
 
   /** Parses a message-number argument; deleted and non-existent messages are errors. */
   message(arg: string | undefined): NumberedMessage {
-    if (arg === undefined) throw new Pop3Error('Message number required.', undefined, true);
-    if (!MSN.test(arg)) throw new Pop3Error('Invalid message number.', undefined, true);
+    if (arg === undefined) throw Pop3Error.badCommand('Message number required.');
+    if (!MSN.test(arg)) throw Pop3Error.badCommand('Invalid message number.');
     const msn = Number(arg);
     const info = this.drop.messages[msn - 1];
-    if (msn < 1 || info === undefined) throw Replies.noSuchMessage;
-    if (this.marked.has(msn)) throw Replies.messageDeleted;
+    if (msn < 1 || info === undefined) throw ErrorReplies.noSuchMessage;
+    if (this.marked.has(msn)) throw ErrorReplies.messageDeleted;
     return { msn, info };
   }
 
@@ -81,7 +81,7 @@ export class Transaction {
     }
     for (const n of msns) {
       const size = resolved.get(drop.messages[n - 1]?.id as string);
-      if (size === undefined) throw Replies.temporary;
+      if (size === undefined) throw ErrorReplies.temporary;
       this.sizes[n - 1] = size;
     }
   }

@@ -41,6 +41,17 @@ allowPlaintextAuth: always
 limits: ${limits}
 ${extra}`;
 
+describe('popgate --version', () => {
+  it('--version and -V print the package version and exit 0', async () => {
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await cli([flag]);
+      assert.equal(r.code, 0, flag);
+      assert.equal(r.stdout.trim(), pkg.version, flag);
+    }
+  });
+});
+
 describe('popgate serve/check: config errors', () => {
   let dir: string;
   const cases: { name: string; text: string; key: RegExp }[] = [

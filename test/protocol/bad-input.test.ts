@@ -66,14 +66,16 @@ describe('bad and unusual client input', () => {
     await c.quit();
   });
 
-  it('answers a 300-octet line with -ERR and goes on', async () => {
+  it('answers a 300-octet line with -ERR and closes the connection, deleting nothing', async () => {
     const c = await clients.login(gw);
+    assert.match(await c.command('DELE 1'), /^\+OK /);
     const line = 'NOOP ' + 'x'.repeat(293);
     assert.equal(Buffer.byteLength(line + '\r\n'), 300);
-    assert.match(await c.command(line), /^-ERR /);
-    assert.equal(await c.command('NOOP'), '+OK');
-    assert.match(await c.command('STAT'), /^\+OK 3 /);
-    await c.quit();
+    assert.match(await c.command(line), /^-ERR Line too long .*closing connection\.$/);
+    await c.closed(3000);
+    const again = await clients.login(gw);
+    assert.match(await again.command('STAT'), /^\+OK 3 /, 'the DELE before the long line must not be applied');
+    await again.quit();
   });
 
   it('accepts a command line of exactly 255 octets including CRLF', async () => {
@@ -84,38 +86,53 @@ describe('bad and unusual client input', () => {
     await c.quit();
   });
 
-  it('answers a 100 KB line sent in pieces without LF, then LF, with exactly one -ERR and goes on', async () => {
-    const c = await clients.login(gw);
-    const stat = await c.command('STAT');
-    const piece = Buffer.alloc(10 * 1024, 'A');
-    for (let i = 0; i < 10; i++) {
-      c.send(piece);
-      await sleep(10);
-    }
-    await sleep(100);
-    assert.equal(c.unread, '', 'nothing should be answered before the line ends');
-    // The end of the over-long line looks like a command; it is still part of the bad line.
-    c.send(' DELE 1');
-    await sleep(50);
-    c.send('\r\nNOOP\r\n');
-    assert.match(await c.readLine(), /^-ERR /);
-    assert.equal(await c.readLine(), '+OK');
-    assert.equal(await c.command('NOOP'), '+OK');
-    assert.equal(await c.command('STAT'), stat, 'the tail of the over-long line was run as a command');
-    await sleep(50);
-    assert.equal(c.unread, '');
-    await c.quit();
+  for (const state of ['before login', 'after login'] as const) {
+    it(`answers a line without line end as soon as it passes 255 octets (${state}), and closes`, async () => {
+      const c = state === 'before login' ? await clients.connect(gw) : await clients.login(gw);
+      // Dovecot's rule: no waiting for a line end that may never come.
+      c.send(Buffer.alloc(200, 'A'));
+      await sleep(100);
+      assert.equal(c.unread, '', 'nothing is answered while the line is within the limit');
+      c.send(Buffer.alloc(60, 'A'));
+      assert.match(await c.readLine(), /^-ERR Line too long \(over 255 octets\), closing connection\.$/);
+      await c.closed(3000);
+    });
+  }
+
+  it('answers a 64 KiB AUTH line without line end at once and closes; 64 KiB of another command before login too', async () => {
+    const auth = await clients.connect(gw);
+    auth.send(Buffer.concat([Buffer.from('AUTH PLAIN '), Buffer.alloc(66 * 1024, 'Q')]));
+    assert.match(await auth.readLine(), /^-ERR Line too long \(over 65536 octets\), closing connection\.$/);
+    await auth.closed(3000);
+    const other = await clients.connect(gw);
+    other.send(Buffer.alloc(64 * 1024, 'Z'));
+    assert.match(await other.readLine(), /^-ERR Line too long \(over 255 octets\)/);
+    await other.closed(3000);
   });
 
-  it('answers a 100 KB line arriving in one write together with the next command with exactly one -ERR', async () => {
+  it('answers a 100 KB line arriving in one write together with the next commands with one -ERR, runs none of them, and closes', async () => {
     const c = await clients.login(gw);
-    c.send(Buffer.concat([Buffer.alloc(100 * 1024, 'B'), Buffer.from('\r\nNOOP\r\nSTAT\r\n')]));
-    assert.match(await c.readLine(), /^-ERR /);
-    assert.equal(await c.readLine(), '+OK');
-    assert.match(await c.readLine(), /^\+OK 3 /);
-    await sleep(50);
-    assert.equal(c.unread, '');
-    await c.quit();
+    c.send(Buffer.concat([Buffer.alloc(100 * 1024, 'B'), Buffer.from('\r\nDELE 1\r\nQUIT\r\n')]));
+    assert.match(await c.readLine(), /^-ERR Line too long/);
+    assert.equal(await c.closed(3000), '', 'nothing after the over-long line may run');
+    const again = await clients.login(gw);
+    assert.match(await again.command('STAT'), /^\+OK 3 /);
+    await again.quit();
+  });
+
+  it('refuses arguments on commands that take none (NOOP, CAPA, QUIT, STAT, RSET, LAST, STLS), counted as bad commands', async () => {
+    const c = await clients.connect(gw);
+    assert.match(await c.command('CAPA x'), /^-ERR This command takes no arguments\.$/);
+    assert.match(await c.command('QUIT x'), /^-ERR /);
+    assert.match(await c.command('STLS x'), /^-ERR /);
+    await c.login('alice', 'alicepass');
+    for (const cmd of ['NOOP x', 'CAPA x', 'STAT 1', 'RSET x', 'LAST x']) assert.match(await c.command(cmd), /^-ERR /, cmd);
+    // One trailing blank stays tolerated.
+    assert.equal(await c.command('NOOP '), '+OK');
+    assert.match(await c.command('QUIT x'), /^-ERR /, 'QUIT with an argument must not end the session');
+    // Nine errors so far: the tenth ends the connection (maxBadCommands 10).
+    assert.match(await c.command('RETR'), /^-ERR .*Too many errors, closing connection\.$/);
+    await c.closed(3000);
   });
 
   it('answers an unknown command with -ERR', async () => {
@@ -204,7 +221,7 @@ describe('bad and unusual client input', () => {
       assert.match(r, /^-ERR /, cmd);
       replies.push(r);
     }
-    c.send(`NOOP ${'marker130'.repeat(40)}\r\n`);
+    c.send(`NOOP ${'marker130'.repeat(20)}\r\n`);
     replies.push(await c.readLine());
     for (const r of [...replies]) {
       assert.doesNotMatch(r, /marker|<script>|<b>/, `reply echoes client input: ${r}`);

@@ -171,11 +171,11 @@ describe('limits.maxConnections', () => {
       assert.match(extra.greeting, /^-ERR \[SYS\/TEMP\] /, `connection from ${addr} beyond the limit`);
       await extra.closed(3000);
     }
-    assert.equal(gw.gateway.server.activeConnections, 3);
+    assert.equal(gw.gateway.server.openSockets, 3);
     // Closing one by QUIT and one by a dropped socket frees two places.
     assert.match(await open[0]!.quit(), /^\+OK/);
     open[1]!.destroy();
-    await waitUntil(() => gw.gateway.server.activeConnections === 1, 'the server to count the closed connections');
+    await waitUntil(() => gw.gateway.server.openSockets === 1, 'the server to count the closed connections');
     const again = [await clients.connect(gw, '127.0.0.5'), await clients.connect(gw, '127.0.0.1')];
     for (const c of again) assert.match(c.greeting, /^\+OK /);
     assert.match(await tryLogin(again[0]!), /^\+OK/);
@@ -183,7 +183,7 @@ describe('limits.maxConnections', () => {
     assert.match(refused.greeting, /^-ERR \[SYS\/TEMP\] /);
     await refused.closed(3000);
     // Refused connections were never counted.
-    assert.equal(gw.gateway.server.activeConnections, 3);
+    assert.equal(gw.gateway.server.openSockets, 3);
   });
 });
 
@@ -211,7 +211,7 @@ describe('limits.maxConnectionsPerIp', () => {
     assert.match(await tryLogin(a1), /^\+OK/);
     // The lock holder closes by QUIT; the per-address count goes down.
     assert.match(await a1.quit(), /^\+OK/);
-    await waitUntil(() => gw.gateway.server.activeConnections === 3, 'the server to count the closed connection');
+    await waitUntil(() => gw.gateway.server.openSockets === 3, 'the server to count the closed connection');
     const a4 = await clients.connect(gw, '127.0.0.1');
     assert.match(a4.greeting, /^\+OK /);
     const a5 = await clients.connect(gw, '127.0.0.1');
@@ -219,7 +219,7 @@ describe('limits.maxConnectionsPerIp', () => {
     await a5.closed(3000);
     // A dropped connection is counted down too.
     a2.destroy();
-    await waitUntil(() => gw.gateway.server.activeConnections === 3, 'the server to count the dropped connection');
+    await waitUntil(() => gw.gateway.server.openSockets === 3, 'the server to count the dropped connection');
     const a6 = await clients.connect(gw, '127.0.0.1');
     assert.match(a6.greeting, /^\+OK /);
     assert.match(await tryLogin(a6), /^\+OK/);
@@ -231,7 +231,7 @@ describe('limits.maxConnectionsPerIp', () => {
     const a2 = await clients.connect(gw, '127.0.0.1');
     for (let i = 0; i < 10; i++) a1.send('XYZZY\r\n');
     await a1.closed(3000);
-    await waitUntil(() => gw.gateway.server.activeConnections === 1, 'the server to count the closed connection');
+    await waitUntil(() => gw.gateway.server.openSockets === 1, 'the server to count the closed connection');
     const a3 = await clients.connect(gw, '127.0.0.1');
     assert.match(a3.greeting, /^\+OK /);
     await sleep(10);

@@ -1,18 +1,17 @@
 import { Pop3Error } from '../../errors.js';
 import { login } from '../login.js';
-import { AUTH_ONLY, type Command } from './command.js';
-import { requireArgs } from './require.js';
+import { AUTHORIZATION, defineCommand } from './command.js';
 
-export const apop: Command = {
+export const apop = defineCommand({
   name: 'APOP',
-  states: AUTH_ONLY,
-  async run(conn, { args }) {
-    const timestamp = conn.apopTimestamp;
-    if (timestamp === undefined) throw new Pop3Error('APOP is not available.', undefined, true);
-    requireArgs(args, 2, 2);
+  states: AUTHORIZATION,
+  arity: { min: 2, max: 2 },
+  async run(session, _state, { args }) {
+    const timestamp = session.apopTimestamp;
+    if (timestamp === undefined) throw Pop3Error.badCommand('APOP is not available.');
     const [name, digest] = args as [string, string];
-    if (!/^[0-9a-fA-F]{32}$/.test(digest)) throw new Pop3Error('Invalid APOP digest.', undefined, true);
-    await login(conn, { kind: 'apop', login: name, timestamp, digest });
-    conn.send('+OK Logged in.');
+    if (!/^[0-9a-fA-F]{32}$/.test(digest)) throw Pop3Error.badCommand('Invalid APOP digest.');
+    await login(session, { kind: 'apop', login: name, timestamp, digest });
+    session.send('+OK Logged in.');
   },
-};
+});

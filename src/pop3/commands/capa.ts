@@ -1,10 +1,11 @@
 import { capabilities } from '../capabilities.js';
-import { ANY_STATE, type Command } from './command.js';
+import { AUTHORIZATION_OR_TRANSACTION, NO_ARGS, defineCommand } from './command.js';
 
-export const capa: Command = {
+export const capa = defineCommand({
   name: 'CAPA',
-  states: ANY_STATE,
-  run(conn) {
-    conn.sendMultiline('Capability list follows.', capabilities(conn));
+  states: AUTHORIZATION_OR_TRANSACTION,
+  arity: NO_ARGS,
+  run(session) {
+    session.sendMultiline('Capability list follows.', capabilities(session));
   },
-};
+});

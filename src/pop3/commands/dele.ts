@@ -1,13 +1,12 @@
-import { TRANSACTION_ONLY, type Command } from './command.js';
-import { requireTransaction } from './require.js';
+import { ONE_ARG, TRANSACTION, defineCommand } from './command.js';
 
-export const dele: Command = {
+export const dele = defineCommand({
   name: 'DELE',
-  states: TRANSACTION_ONLY,
-  run(conn, { args }) {
-    const tx = requireTransaction(conn, args, 1, 1);
+  states: TRANSACTION,
+  arity: ONE_ARG,
+  run(session, { tx }, { args }) {
     const { msn } = tx.message(args[0]);
     tx.mark(msn);
-    conn.send(`+OK Message ${msn} marked for deletion.`);
+    session.send(`+OK Message ${msn} marked for deletion.`);
   },
-};
+});

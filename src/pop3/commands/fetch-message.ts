@@ -1,6 +1,6 @@
 /** Opens a message stream, turning backend errors into replies for this message only. */
 import type { Readable } from 'node:stream';
-import { Replies, StoreError, replyForStoreError } from '../../errors.js';
+import { ErrorReplies, StoreError, replyForStoreError } from '../../errors.js';
 import type { Transaction } from '../transaction.js';
 
 export async function fetchMessage(
@@ -13,7 +13,7 @@ export async function fetchMessage(
     return await open(signal);
   } catch (err) {
     // PERMANENT here is about this message, not the mailbox (which is open and listed).
-    if (err instanceof StoreError) throw err.code === 'PERMANENT' ? Replies.messageUnreadable : replyForStoreError(err);
+    if (err instanceof StoreError) throw err.code === 'PERMANENT' ? ErrorReplies.messageUnreadable : replyForStoreError(err);
     throw err;
   }
 }

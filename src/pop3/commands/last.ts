@@ -1,12 +1,11 @@
 /** LAST (RFC 1460, removed in RFC 1939): fetchmail still sends it; answer as Dovecot does. */
-import { TRANSACTION_ONLY, type Command } from './command.js';
-import { requireTransaction } from './require.js';
+import { NO_ARGS, TRANSACTION, defineCommand } from './command.js';
 
-export const last: Command = {
+export const last = defineCommand({
   name: 'LAST',
-  states: TRANSACTION_ONLY,
-  run(conn, { args }) {
-    const tx = requireTransaction(conn, args, 0);
-    conn.send(`+OK ${tx.lastAccessed}`);
+  states: TRANSACTION,
+  arity: NO_ARGS,
+  run(session, { tx }) {
+    session.send(`+OK ${tx.lastAccessed}`);
   },
-};
+});

@@ -1,18 +1,17 @@
-import { TRANSACTION_ONLY, type Command } from './command.js';
-import { requireTransaction } from './require.js';
+import { OPTIONAL_ARG, TRANSACTION, defineCommand } from './command.js';
 
-export const list: Command = {
+export const list = defineCommand({
   name: 'LIST',
-  states: TRANSACTION_ONLY,
-  async run(conn, { args }) {
-    const tx = requireTransaction(conn, args, 1);
+  states: TRANSACTION,
+  arity: OPTIONAL_ARG,
+  async run(session, { tx }, { args }) {
     if (args.length === 1) {
       const { msn } = tx.message(args[0]);
-      conn.send(`+OK ${msn} ${await tx.sizeOf(msn, conn.signal)}`);
+      session.send(`+OK ${msn} ${await tx.sizeOf(msn, session.signal)}`);
       return;
     }
-    const sizes = await tx.liveSizes(conn.signal);
+    const sizes = await tx.liveSizes(session.signal);
     const octets = sizes.reduce((sum, m) => sum + m.size, 0);
-    conn.sendMultiline(`${sizes.length} messages (${octets} octets)`, sizes.map((m) => `${m.msn} ${m.size}`));
+    session.sendMultiline(`${sizes.length} messages (${octets} octets)`, sizes.map((m) => `${m.msn} ${m.size}`));
   },
-};
+});

@@ -1,9 +1,10 @@
-import { TRANSACTION_ONLY, type Command } from './command.js';
+import { NO_ARGS, TRANSACTION, defineCommand } from './command.js';
 
-export const noop: Command = {
+export const noop = defineCommand({
   name: 'NOOP',
-  states: TRANSACTION_ONLY,
-  run(conn) {
-    conn.send('+OK');
+  states: TRANSACTION,
+  arity: NO_ARGS,
+  run(session) {
+    session.send('+OK');
   },
-};
+});

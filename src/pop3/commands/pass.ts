@@ -1,17 +1,17 @@
-import { Pop3Error, Replies } from '../../errors.js';
+import { ErrorReplies, Pop3Error } from '../../errors.js';
 import { plaintextAllowed } from '../auth-policy.js';
 import { login } from '../login.js';
-import { AUTH_ONLY, type Command } from './command.js';
+import { AUTHORIZATION, defineCommand } from './command.js';
 
-export const pass: Command = {
+export const pass = defineCommand({
   name: 'PASS',
-  states: AUTH_ONLY,
-  async run(conn, { rest }) {
-    if (!plaintextAllowed(conn)) throw Replies.plaintextDisallowed;
-    const name = conn.pendingUser;
-    conn.pendingUser = undefined;
-    if (name === undefined) throw new Pop3Error('No user name given (send USER first).', undefined, true);
-    await login(conn, { kind: 'password', login: name, password: rest });
-    conn.send('+OK Logged in.');
+  states: AUTHORIZATION,
+  arity: 'text',
+  async run(session, { pendingUser }, { rest }) {
+    if (!plaintextAllowed(session)) throw ErrorReplies.plaintextDisallowed;
+    session.expectPassword(undefined);
+    if (pendingUser === undefined) throw Pop3Error.badCommand('No user name given (send USER first).');
+    await login(session, { kind: 'password', login: pendingUser, password: rest });
+    session.send('+OK Logged in.');
   },
-};
+});

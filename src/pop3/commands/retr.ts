@@ -1,17 +1,16 @@
-import { TRANSACTION_ONLY, type Command } from './command.js';
+import { ONE_ARG, TRANSACTION, defineCommand } from './command.js';
 import { fetchMessage } from './fetch-message.js';
-import { requireTransaction } from './require.js';
 
-export const retr: Command = {
+export const retr = defineCommand({
   name: 'RETR',
-  states: TRANSACTION_ONLY,
-  async run(conn, { args }) {
-    const tx = requireTransaction(conn, args, 1, 1);
+  states: TRANSACTION,
+  arity: ONE_ARG,
+  async run(session, { tx }, { args }) {
     const { msn, info } = tx.message(args[0]);
-    const size = await tx.sizeOf(msn, conn.signal);
-    const source = await fetchMessage(tx, info.id, conn.signal);
-    const sent = await conn.streamMessage(`${size} octets`, source);
-    if (sent !== size) conn.log.warn({ msn, listed: size, sent }, 'message size differed from the listed size');
+    const size = await tx.sizeOf(msn, session.signal);
+    const source = await fetchMessage(tx, info.id, session.signal);
+    const sent = await session.streamMessage(`${size} octets`, source);
+    if (sent !== size) session.log.warn({ msn, listed: size, sent }, 'message size differed from the listed size');
     tx.retrieved(msn, sent);
   },
-};
+});

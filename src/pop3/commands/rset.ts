@@ -1,13 +1,12 @@
-import { TRANSACTION_ONLY, type Command } from './command.js';
-import { requireTransaction } from './require.js';
+import { NO_ARGS, TRANSACTION, defineCommand } from './command.js';
 
-export const rset: Command = {
+export const rset = defineCommand({
   name: 'RSET',
-  states: TRANSACTION_ONLY,
-  async run(conn, { args }) {
-    const tx = requireTransaction(conn, args, 0);
+  states: TRANSACTION,
+  arity: NO_ARGS,
+  async run(session, { tx }) {
     tx.reset();
-    const sizes = await tx.liveSizes(conn.signal);
-    conn.send(`+OK Maildrop has ${sizes.length} messages (${sizes.reduce((s, m) => s + m.size, 0)} octets).`);
+    const sizes = await tx.liveSizes(session.signal);
+    session.send(`+OK Maildrop has ${sizes.length} messages (${sizes.reduce((s, m) => s + m.size, 0)} octets).`);
   },
-};
+});

@@ -1,13 +1,12 @@
-import { TRANSACTION_ONLY, type Command } from './command.js';
-import { requireTransaction } from './require.js';
+import { NO_ARGS, TRANSACTION, defineCommand } from './command.js';
 
-export const stat: Command = {
+export const stat = defineCommand({
   name: 'STAT',
-  states: TRANSACTION_ONLY,
-  async run(conn, { args }) {
-    const tx = requireTransaction(conn, args, 0);
-    const sizes = await tx.liveSizes(conn.signal);
+  states: TRANSACTION,
+  arity: NO_ARGS,
+  async run(session, { tx }) {
+    const sizes = await tx.liveSizes(session.signal);
     const octets = sizes.reduce((sum, m) => sum + m.size, 0);
-    conn.send(`+OK ${sizes.length} ${octets}`);
+    session.send(`+OK ${sizes.length} ${octets}`);
   },
-};
+});

@@ -1,14 +1,13 @@
 import { Pop3Error } from '../../errors.js';
-import { AUTH_ONLY, type Command } from './command.js';
-import { requireArgs } from './require.js';
+import { AUTHORIZATION, NO_ARGS, defineCommand } from './command.js';
 
-export const stls: Command = {
+export const stls = defineCommand({
   name: 'STLS',
-  states: AUTH_ONLY,
-  async run(conn, { args }) {
-    requireArgs(args, 0, 0);
-    if (conn.isTls) throw new Pop3Error('TLS is already active.');
-    if (conn.listener.tls !== 'starttls') throw new Pop3Error('STLS is not available on this port.');
-    await conn.startTls();
+  states: AUTHORIZATION,
+  arity: NO_ARGS,
+  async run(session) {
+    if (session.isTls) throw new Pop3Error('TLS is already active.');
+    if (session.listener.tls !== 'starttls') throw new Pop3Error('STLS is not available on this port.');
+    await session.startTls();
   },
-};
+});

@@ -1,18 +1,17 @@
-import { TRANSACTION_ONLY, type Command } from './command.js';
-import { requireTransaction } from './require.js';
+import { OPTIONAL_ARG, TRANSACTION, defineCommand } from './command.js';
 
-export const uidl: Command = {
+export const uidl = defineCommand({
   name: 'UIDL',
-  states: TRANSACTION_ONLY,
-  run(conn, { args }) {
-    const tx = requireTransaction(conn, args, 1);
+  states: TRANSACTION,
+  arity: OPTIONAL_ARG,
+  run(session, { tx }, { args }) {
     if (args.length === 1) {
       const { msn, info } = tx.message(args[0]);
-      conn.send(`+OK ${msn} ${info.uidl}`);
+      session.send(`+OK ${msn} ${info.uidl}`);
       return;
     }
     const lines: string[] = [];
     for (const { msn, info } of tx.live()) lines.push(`${msn} ${info.uidl}`);
-    conn.sendMultiline('Unique-ID listing follows.', lines);
+    session.sendMultiline('Unique-ID listing follows.', lines);
   },
-};
+});

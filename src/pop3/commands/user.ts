@@ -1,15 +1,16 @@
-import { Pop3Error, Replies } from '../../errors.js';
+import { ErrorReplies, Pop3Error } from '../../errors.js';
 import { plaintextAllowed } from '../auth-policy.js';
-import { AUTH_ONLY, type Command } from './command.js';
+import { AUTHORIZATION, defineCommand } from './command.js';
 
-export const user: Command = {
+export const user = defineCommand({
   name: 'USER',
-  states: AUTH_ONLY,
-  run(conn, { rest }) {
-    if (!plaintextAllowed(conn)) throw Replies.plaintextDisallowed;
+  states: AUTHORIZATION,
+  arity: 'text',
+  run(session, _state, { rest }) {
+    if (!plaintextAllowed(session)) throw ErrorReplies.plaintextDisallowed;
     const name = rest.trim();
-    if (name === '') throw new Pop3Error('Missing user name.', undefined, true);
-    conn.pendingUser = name;
-    conn.send('+OK');
+    if (name === '') throw Pop3Error.badCommand('Missing user name.');
+    session.expectPassword(name);
+    session.send('+OK');
   },
-};
+});

@@ -7,7 +7,7 @@ import type { SaslChannel } from './channel.js';
 
 export type Mechanism = (channel: SaslChannel, initial: Buffer | undefined) => Promise<Credentials>;
 
-const malformed = (): Pop3Error => new Pop3Error('Malformed authentication data.', 'AUTH', true);
+const malformed = (): Pop3Error => Pop3Error.badCommand('Malformed authentication data.', 'AUTH');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function text(buf: Buffer): string {
