@@ -3,32 +3,9 @@
  * Clients see the fixed text below, never a backend's message (it may hold user data or hints).
  */
 
-export type StoreErrorCode =
-  /** The backend refused the credentials. */
-  | 'AUTH_FAILED'
-  /** The mailbox is held by another session. */
-  | 'IN_USE'
-  /** Retry later: backend unreachable, timed out, throttled. */
-  | 'TEMPORARY'
-  /** Will not get better by retrying: misconfiguration, permission denied, bad mailbox. */
-  | 'PERMANENT'
-  /** One message vanished since the snapshot (deleted by another client). */
-  | 'NOT_FOUND';
+import type { StoreError } from '../adapters/contract.js';
 
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export function isStoreError(err: unknown): err is StoreError {
-  return err instanceof StoreError;
-}
+export { StoreError, isStoreError, type StoreErrorCode } from '../adapters/contract.js';
 
 /** RFC 2449 / RFC 3206 extended response codes. */
 export type ResponseCode = 'AUTH' | 'IN-USE' | 'LOGIN-DELAY' | 'SYS/TEMP' | 'SYS/PERM';

@@ -2,7 +2,6 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ImapTenantConfig } from '../../src/config/schema.js';
-import { StoreError } from '../../src/errors.js';
 import {
   IMAP_LOGOUT_TIMEOUT_MS,
   IMAP_TOP_FIRST_CHUNK,
@@ -11,7 +10,7 @@ import {
   READ_AHEAD_MAX_MESSAGE,
   READ_AHEAD_MESSAGES,
 } from '../../src/limits.js';
-import type { CommitResult, Maildrop, MessageInfo, TopFetcher } from '../contract.js';
+import { StoreError, type CommitResult, type Maildrop, type MessageInfo, type TopFetcher } from '../contract.js';
 import { ReadAhead } from '../shared/read-ahead.js';
 import { fetchBodies, streamMessage, streamTop } from './message-stream.js';
 import type { ImapChannel } from './wire/channel.js';

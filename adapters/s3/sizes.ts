@@ -13,7 +13,7 @@
  * stored size, not cached: RETR and TOP of it fail, the other messages are unaffected.
  */
 import { setMaxListeners } from 'node:events';
-import { StoreError } from '../../src/errors.js';
+import { StoreError } from '../contract.js';
 import { S3_SIZE_PROBE, SIZE_RESOLVE_CONCURRENCY } from '../../src/limits.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
 import { mapLimit } from '../shared/map-limit.js';

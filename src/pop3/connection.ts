@@ -19,7 +19,7 @@ import { formatErr } from './replies.js';
 import type { ServerContext } from './server-context.js';
 import type { Tenant } from '../tenants.js';
 import type { Transaction } from './transaction.js';
-import { TopFilter } from './top-filter.js';
+import { TopFilter } from '../../adapters/shared/top-filter.js';
 
 export type State = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
 
