@@ -8,7 +8,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { ImapTenantConfig } from '../../src/config/schema.js';
 import { ConfigError, StoreError } from '../../src/errors.js';
-import { SIZE_CACHE_ENTRIES, SNAPSHOT_CACHE_MESSAGES } from '../../src/limits.js';
+import { SIZE_CACHE_ENTRIES, SNAPSHOT_CACHE_MESSAGES } from '../shared/limits.js';
 import type { BackendLogin, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
 import { classifyImapError, connectImap, readCa, withTimeout } from './connect.js';
 import { ImapDrop } from './drop.js';

@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
-import { SIZE_CACHE_ENTRIES, SIZE_RESOLVE_CONCURRENCY, SNAPSHOT_CACHE_MESSAGES } from '../../src/limits.js';
+import { SIZE_CACHE_ENTRIES, SIZE_RESOLVE_CONCURRENCY, SNAPSHOT_CACHE_MESSAGES } from '../shared/limits.js';
 import { StoreError, type BackendLogin, type MailStore, type Maildrop, type MessageInfo, type SessionContext } from '../contract.js';
 import { crlfSizeOfFile } from '../shared/crlf-size.js';
 import { mapLimit } from '../shared/map-limit.js';

@@ -14,7 +14,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import { StoreError } from '../contract.js';
-import { S3_SIZE_PROBE, SIZE_RESOLVE_CONCURRENCY } from '../../src/limits.js';
+import { S3_SIZE_PROBE } from './limits.js';
+import { SIZE_RESOLVE_CONCURRENCY } from '../shared/limits.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { UnreadableObjectError, classifyS3Error } from './errors.js';
