@@ -6,6 +6,8 @@
 import type { StoreError } from '../adapters/contract.js';
 
 export { StoreError, isStoreError, type StoreErrorCode } from '../adapters/contract.js';
+/** Start-up configuration problems: printed as `config error: <path>: <problem>`, exit code 2. */
+export { ConfigError } from '../adapters/contract.js';
 
 /** RFC 2449 / RFC 3206 extended response codes. */
 export type ResponseCode = 'AUTH' | 'IN-USE' | 'LOGIN-DELAY' | 'SYS/TEMP' | 'SYS/PERM';
@@ -53,13 +55,5 @@ export function replyForStoreError(err: StoreError): Pop3Error {
       return Replies.permanent;
     case 'NOT_FOUND':
       return Replies.messageGone;
-  }
-}
-
-/** Start-up configuration problems: printed as `config error: <path>: <problem>`, exit code 2. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly issues: readonly string[]) {
-    super(issues.join('\n'));
   }
 }

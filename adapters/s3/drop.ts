@@ -9,15 +9,15 @@ import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
-import { TopFilter } from '../shared/top-filter.js';
-import { S3_READ_AHEAD_CONCURRENCY, S3_TOP_FIRST_RANGE } from './limits.js';
-import { READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHEAD_MESSAGES } from '../shared/limits.js';
 import { InMemoryMessage, StoreError, type CommitResult, type Maildrop, type MessageInfo, type SizeResolver, type TopFetcher } from '../contract.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
+import { READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHEAD_MESSAGES } from '../shared/limits.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { ReadAhead } from '../shared/read-ahead.js';
+import { TopFilter } from '../shared/top-filter.js';
 import { applyCommit, type CommitPlan } from './commit.js';
 import { UnreadableObjectError, describeS3Error, logOperatorProblem } from './errors.js';
+import { S3_READ_AHEAD_CONCURRENCY, S3_TOP_FIRST_RANGE } from './limits.js';
 import { prepend, type ObjectReader, type S3Object } from './objects.js';
 import type { CrlfSizes } from './sizes.js';
 

@@ -14,11 +14,11 @@
  */
 import { setMaxListeners } from 'node:events';
 import { StoreError } from '../contract.js';
-import { S3_SIZE_PROBE } from './limits.js';
-import { SIZE_RESOLVE_CONCURRENCY } from '../shared/limits.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
+import { SIZE_RESOLVE_CONCURRENCY } from '../shared/limits.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { UnreadableObjectError, classifyS3Error } from './errors.js';
+import { S3_SIZE_PROBE } from './limits.js';
 import type { ObjectReader, S3Object } from './objects.js';
 import type { CachedSize, SizeCache } from './size-cache.js';
 
