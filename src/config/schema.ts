@@ -52,7 +52,11 @@ type TenantSchemas<T extends readonly { readonly config: AdapterConfigSchema }[]
 };
 
 function withCommonFields<S extends AdapterConfigSchema>(schema: S): TenantSchemaOf<S> {
-  // `extend` keeps the adapter's cross-field refinements; the common keys never clash with its own.
+  // An adapter key named like a common one would silently replace its rule (or, with a
+  // refinement, make zod throw here): say which, at start-up of any build that has it.
+  const clash = Object.keys(tenantCommonFields).filter((key) => key in schema.shape);
+  if (clash.length > 0) throw new Error(`adapter ${String(schema.shape.adapter.value)}: settings ${clash.join(', ')} are every tenant's; rename them`);
+  // `extend` keeps the adapter's cross-field refinements.
   return schema.extend(tenantCommonFields) as TenantSchemaOf<S>;
 }
 
