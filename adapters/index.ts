@@ -1,24 +1,26 @@
-/** Adapter registry: a tenant's `adapter:` name -> the factory of its MailStore. */
-import type { Logger } from 'pino';
-import type { TenantConfig } from '../src/config/schema.js';
-import type { MailStore } from './contract.js';
-import { ImapStore } from './imap/store.js';
-import { MaildirStore } from './maildir/store.js';
-import { S3Store } from './s3/store.js';
+/**
+ * The adapter registry: every backend a tenant's `adapter:` can name, one line each. The config
+ * schema, path resolution, auth modes and store creation in src/ all read this list, so adding
+ * an adapter means adding its folder and its line here. Loading the registry loads only the
+ * descriptors (settings schemas); each store and its client library load when a tenant needs it.
+ */
+import type { AdapterDescriptor } from './contract.js';
+import { imapAdapter } from './imap/descriptor.js';
+import { maildirAdapter } from './maildir/descriptor.js';
+import { s3Adapter } from './s3/descriptor.js';
 
-export interface AdapterDeps {
-  readonly logger: Logger;
-  /** The POP3 idle timeout: backend connections must stay up at least this long while quiet. */
-  readonly sessionIdleMs: number;
-}
+export const ADAPTERS = [
+  maildirAdapter,
+  imapAdapter,
+  s3Adapter,
+] as const;
 
-export function createStore(tenant: TenantConfig, deps: AdapterDeps): MailStore {
-  switch (tenant.adapter) {
-    case 'maildir':
-      return new MaildirStore({ path: tenant.path, deleteMode: tenant.deleteMode, logger: deps.logger });
-    case 'imap':
-      return new ImapStore(tenant, deps.logger, deps.sessionIdleMs);
-    case 's3':
-      return new S3Store(tenant, deps.logger, deps.sessionIdleMs);
-  }
+/** Every `adapter:` name the config accepts. */
+export type AdapterKind = (typeof ADAPTERS)[number]['kind'];
+
+/** The descriptor of a kind the config schema accepted. */
+export function adapterFor(kind: AdapterKind): AdapterDescriptor {
+  const found: AdapterDescriptor | undefined = ADAPTERS.find((a) => a.kind === kind);
+  if (found === undefined) throw new Error(`no adapter '${kind}' in the registry`);
+  return found;
 }

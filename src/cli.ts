@@ -63,7 +63,9 @@ program
     run(async () => {
       const path = configPathFrom(opts.config);
       const config = loadConfigFile(path);
-      loadResources(config, createLogger('silent'));
+      // The stores were created only to prove they can be: release them (S3 connection pools).
+      const { tenants } = await loadResources(config, createLogger('silent'));
+      await tenants.shutdown();
       process.stdout.write(`${path}: ok (${config.listeners.length} listeners, ${Object.keys(config.tenants).length} tenants)\n`);
     }),
   );

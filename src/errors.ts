@@ -3,32 +3,11 @@
  * Clients see the fixed text below, never a backend's message (it may hold user data or hints).
  */
 
-export type StoreErrorCode =
-  /** The backend refused the credentials. */
-  | 'AUTH_FAILED'
-  /** The mailbox is held by another session. */
-  | 'IN_USE'
-  /** Retry later: backend unreachable, timed out, throttled. */
-  | 'TEMPORARY'
-  /** Will not get better by retrying: misconfiguration, permission denied, bad mailbox. */
-  | 'PERMANENT'
-  /** One message vanished since the snapshot (deleted by another client). */
-  | 'NOT_FOUND';
+import type { StoreError } from '../adapters/contract.js';
 
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export function isStoreError(err: unknown): err is StoreError {
-  return err instanceof StoreError;
-}
+export { StoreError, isStoreError, type StoreErrorCode } from '../adapters/contract.js';
+/** Start-up configuration problems: printed as `config error: <path>: <problem>`, exit code 2. */
+export { ConfigError } from '../adapters/contract.js';
 
 /** RFC 2449 / RFC 3206 extended response codes. */
 export type ResponseCode = 'AUTH' | 'IN-USE' | 'LOGIN-DELAY' | 'SYS/TEMP' | 'SYS/PERM';
@@ -86,13 +65,5 @@ export function replyForStoreError(err: StoreError): Pop3Error {
       return ErrorReplies.permanent;
     case 'NOT_FOUND':
       return ErrorReplies.messageGone;
-  }
-}
-
-/** Start-up configuration problems: printed as `config error: <path>: <problem>`, exit code 2. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly issues: readonly string[]) {
-    super(issues.join('\n'));
   }
 }

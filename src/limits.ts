@@ -1,6 +1,7 @@
 /**
  * Every fixed cap of the protocol core, with its unit and its reason. Caps an operator may
- * want to change live in the config schema instead (idle timeout, connection counts).
+ * want to change live in the config schema instead (idle timeout, connection counts). Caps of
+ * the backends live with the adapters (adapters/shared/limits.ts and each adapter's folder).
  */
 
 /** Octets of a command line, CRLF included. RFC 2449 section 4: 255 octets. */
@@ -46,17 +47,8 @@ export const MAX_COMMANDS_BEFORE_LOGIN = 50;
  */
 export const COMMANDS_PER_TURN = 32;
 
-/** Read size for message files: one read for typical mail, bounded memory for huge mail. */
-export const MESSAGE_READ_CHUNK = 64 * 1024;
-
-/** Sizes computed at login at most this many at a time (file descriptors, backend requests). */
-export const SIZE_RESOLVE_CONCURRENCY = 16;
-
-/** Cached computed sizes (entries). One entry is ~100 bytes; 200k covers many large mailboxes. */
-export const SIZE_CACHE_ENTRIES = 200_000;
-
-/** RFC 1939: a unique-id is 1 to 70 characters in the range 0x21 to 0x7E. */
-export const MAX_UIDL_LENGTH = 70;
+/** The core sends a message held in memory in pieces of the size adapters read files in. */
+export { MESSAGE_READ_CHUNK } from '../adapters/shared/limits.js';
 
 /**
  * Password hashes (scrypt, ~65 ms each on libuv's 4-thread pool) computed at once for logins;
@@ -69,54 +61,3 @@ export const HASH_QUEUE = 32;
 /** Successful password verifications remembered, so repeated logins skip scrypt (ms each). */
 export const AUTH_CACHE_ENTRIES = 10_000;
 export const AUTH_CACHE_TTL_MS = 5 * 60_000;
-
-/**
- * Read-ahead while a client downloads in order (pipelined RETRs, or poplib's one at a time):
- * the next messages are read while the current one is sent, which hides the file-system (or
- * backend) latency that otherwise dominates small messages. Bounded per session in count,
- * per-message size and total bytes held.
- */
-export const READ_AHEAD_MESSAGES = 32;
-/** Up to ~1 MB messages are read ahead too (one at a time in the budget), hiding a backend round trip each. */
-export const READ_AHEAD_MAX_MESSAGE = 1536 * 1024;
-export const READ_AHEAD_BUDGET = 2 * 1024 * 1024;
-
-/** The first partial fetch for TOP: most headers fit, so TOP n 0 costs one small round trip. */
-export const IMAP_TOP_FIRST_CHUNK = 32 * 1024;
-/** Further TOP fetches: small, since TOP usually needs only a few lines past the header. */
-export const IMAP_TOP_NEXT_CHUNK = 256 * 1024;
-/** How long QUIT waits for the IMAP LOGOUT answer before closing the socket anyway. */
-export const IMAP_LOGOUT_TIMEOUT_MS = 2000;
-
-/** Message entries kept across all cached IMAP mailbox snapshots (~150 bytes each). */
-export const SNAPSHOT_CACHE_MESSAGES = 1_000_000;
-
-/**
- * S3: the first bytes read of an object whose CRLF size is not known yet. An object this small
- * (most mail) is read whole in this one request and its size counted exactly. A larger one is
- * streamed once and counted (`sizes: exact`), or, with `sizes: probe`, taken to be CRLF
- * throughout when these first bytes have no bare LF (see README "S3").
- */
-export const S3_SIZE_PROBE = 64 * 1024;
-/**
- * S3: memory for cached CRLF sizes per tenant, estimated per entry as its key (object key and
- * ETag) plus the overhead below (measured: ~110 octets with lru-cache 11). About 290,000
- * objects with 100-character keys, 55,000 with 1,000-character keys; ~64 MiB held either way.
- */
-export const S3_SIZE_CACHE_BYTES = 64 * 1024 * 1024;
-export const S3_SIZE_CACHE_ENTRY_OVERHEAD = 128;
-/** S3: the first ranged read for TOP; most headers fit, so `TOP n 0` costs one small request. */
-export const S3_TOP_FIRST_RANGE = 32 * 1024;
-/** S3: keys per DeleteObjects request (the API's maximum). */
-export const S3_DELETE_BATCH = 1000;
-/**
- * S3: a key that DeleteObjects reports as SlowDown or InternalError is sent again this many
- * times, after waits of 250-500 ms, then 500-1000 ms (half fixed, half random), before it is
- * reported as not deleted.
- */
-export const S3_DELETE_KEY_RETRIES = 2;
-export const S3_DELETE_KEY_RETRY_BASE_MS = 500;
-/** S3: CopyObject requests in flight for `deleteMode: move:...`. */
-export const S3_COPY_CONCURRENCY = 16;
-/** S3: GetObject requests in flight for one session's read-ahead. */
-export const S3_READ_AHEAD_CONCURRENCY = 8;

@@ -19,9 +19,10 @@ export interface Gateway {
   readonly config: Config;
   /**
    * New sessions use `config` from now on; running ones finish on the config they started
-   * with. Throws ConfigError (and changes nothing) when the config cannot be loaded.
+   * with. Rejects with ConfigError (and changes nothing) when the config cannot be loaded.
+   * Reloads run one at a time, in the order they were asked for.
    */
-  reload(config: Config): void;
+  reload(config: Config): Promise<void>;
   /** Graceful stop: no new sessions, running ones get the grace period, nothing is deleted. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -30,11 +31,14 @@ export interface Gateway {
  * Everything the config names that must exist before serving: TLS files, users files.
  * Throws ConfigError; used by `serve`, `check` and reload, so all refuse the same configs.
  */
-export function loadResources(config: Config, logger: Logger, previous?: Tenants): { tls: TlsContexts | undefined; tenants: Tenants } {
+export async function loadResources(config: Config, logger: Logger, previous?: Tenants): Promise<{ tls: TlsContexts | undefined; tenants: Tenants }> {
   const tls = config.tls === undefined ? undefined : loadTlsContexts(config.tls);
-  const tenants = new Tenants(config, logger, previous);
+  const tenants = await Tenants.load(config, logger, previous);
   const problems = tenants.check();
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) {
+    await tenants.discard();
+    throw new ConfigError(problems);
+  }
   tenants.takeOverReused();
   return { tls, tenants };
 }
@@ -46,8 +50,8 @@ interface Shared {
   readonly tenantSessions: TenantSessions;
 }
 
-function buildContext(config: Config, shared: Shared, previous?: Tenants): ServerContext {
-  const { tls, tenants } = loadResources(config, shared.logger, previous);
+async function buildContext(config: Config, shared: Shared, previous?: Tenants): Promise<ServerContext> {
+  const { tls, tenants } = await loadResources(config, shared.logger, previous);
   const sharedSecretsAvailable = (): boolean => tenants.all().some(({ auth }) => auth.kind === 'local' && safe(() => auth.users.hasSecrets()));
   const contextOf = (contexts: TlsContexts | undefined, listener: ListenerConfig): SecureContext | undefined =>
     contexts === undefined ? undefined : listener.legacyTls ? contexts.legacy : contexts.modern;
@@ -65,13 +69,31 @@ function buildContext(config: Config, shared: Shared, previous?: Tenants): Serve
 
 export async function startGateway(config: Config, logger = createLogger(config.log.level)): Promise<Gateway> {
   const shared: Shared = { logger, locks: new InProcessLocks(), loginDelay: new LoginDelayTracker(), tenantSessions: new TenantSessions() };
-  let ctx = buildContext(config, shared);
+  let ctx = await buildContext(config, shared);
   if (config.limits.idleTimeoutSeconds < 600) {
     logger.warn({ idleTimeoutSeconds: config.limits.idleTimeoutSeconds }, 'idle timeout below the RFC 1939 minimum of 10 minutes');
   }
   const server = new Pop3Server(ctx);
   const listeners = await server.listen();
   let stopped: Promise<void> | undefined;
+  const stopping = (): Error => new Error('the gateway is stopping');
+  const reloadNow = async (next: Config): Promise<void> => {
+    if (stopped !== undefined) throw stopping();
+    const fresh = await buildContext(next, shared, ctx.tenants);
+    if (stopped !== undefined) {
+      // Stopped while the stores were being created: nothing will serve on them.
+      await fresh.retire();
+      throw stopping();
+    }
+    if (JSON.stringify(next.listeners) !== JSON.stringify(ctx.config.listeners)) {
+      logger.warn('listeners changed in the config: that needs a restart; the old listeners stay');
+    }
+    ctx = fresh;
+    server.replaceContext(fresh);
+    logger.info({ tenants: fresh.tenants.all().map((t) => t.name) }, 'config reloaded');
+  };
+  /** The last reload asked for; the next one starts when it has settled, on the context it left. */
+  let reloads: Promise<void> = Promise.resolve();
   return {
     listeners,
     logger,
@@ -80,14 +102,9 @@ export async function startGateway(config: Config, logger = createLogger(config.
       return ctx.config;
     },
     reload: (next: Config) => {
-      if (stopped !== undefined) throw new Error('the gateway is stopping');
-      const fresh = buildContext(next, shared, ctx.tenants);
-      if (JSON.stringify(next.listeners) !== JSON.stringify(ctx.config.listeners)) {
-        logger.warn('listeners changed in the config: that needs a restart; the old listeners stay');
-      }
-      ctx = fresh;
-      server.replaceContext(fresh);
-      logger.info({ tenants: fresh.tenants.all().map((t) => t.name) }, 'config reloaded');
+      const done = reloads.then(() => reloadNow(next));
+      reloads = done.catch(() => undefined);
+      return done;
     },
     stop: (graceMs = ctx.config.limits.shutdownGraceSeconds * 1000) => {
       stopped ??= (async () => {
@@ -129,11 +146,13 @@ export function handleSignals(gateway: Gateway, loadConfig?: () => Config): void
   if (loadConfig === undefined) return;
   process.on('SIGHUP', () => {
     gateway.logger.info({ signal: 'SIGHUP' }, 'reloading the config');
-    try {
-      gateway.reload(loadConfig());
-    } catch (err) {
-      const problems = err instanceof ConfigError ? err.issues : [(err as Error).message];
-      gateway.logger.error({ problems }, 'config reload failed; keeping the running config');
-    }
+    void (async () => {
+      try {
+        await gateway.reload(loadConfig());
+      } catch (err) {
+        const problems = err instanceof ConfigError ? err.issues : [(err as Error).message];
+        gateway.logger.error({ problems }, 'config reload failed; keeping the running config');
+      }
+    })();
   });
 }

@@ -3,10 +3,12 @@
  * config alone (no backend is contacted, no users file is read).
  */
 import { Command } from 'commander';
+import { adapterFor } from '../adapters/index.js';
 import { configPathFrom, loadConfigFile } from './config/loader.js';
 import type { Config, TenantConfig } from './config/schema.js';
 import { loadTlsContexts } from './pop3/tls-contexts.js';
 import { Router, certificateNames, type RoutableTenant, type RouteResult } from './routing/router.js';
+import { describeAuth } from './tenant-auth.js';
 
 type Runner = (action: () => Promise<void>) => Promise<void>;
 
@@ -20,18 +22,11 @@ export function routerFor(config: Config): Router<RoutableTenant> {
 
 /** Where the backend user's mail lives, in the adapter's own terms. */
 function backendOf(tc: TenantConfig, user: string): string {
-  switch (tc.adapter) {
-    case 'maildir':
-      return `maildir ${tc.path.replaceAll('{user}', user)}`;
-    case 'imap':
-      return `imap ${tc.host}:${tc.port ?? (tc.tls === 'implicit' ? 993 : 143)} (tls ${tc.tls}) folder ${tc.folder}`;
-    default:
-      return tc.adapter;
-  }
+  return adapterFor(tc.adapter).describeBackend?.(tc, user) ?? tc.adapter;
 }
 
 function authOf(tc: TenantConfig): string {
-  return tc.adapter === 'imap' ? tc.auth : 'users file';
+  return describeAuth(adapterFor(tc.adapter).auth(tc));
 }
 
 export function describeRoute(r: RouteResult<RoutableTenant>): string {

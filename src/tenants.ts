@@ -1,35 +1,14 @@
 /** The live tenants: each config entry with its store, users file and certificate, and routing. */
-import { createStore } from '../adapters/index.js';
 import type { MailStore } from '../adapters/contract.js';
-import { UsersFile } from './auth/users-file.js';
+import { adapterFor } from '../adapters/index.js';
 import type { Config, TenantConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import { loadTlsContexts, type TlsContexts } from './pop3/tls-contexts.js';
 import { Router, certificateNames, type RouteResult } from './routing/router.js';
+import { acceptsTokens, authModeFrom, type AuthMode } from './tenant-auth.js';
 
-/**
- * `local`: the gateway verifies the login against its users file, then opens the mailbox.
- * `passthrough`: the backend verifies the POP3 credentials itself (IMAP login); `tokens` says
- * whether bearer tokens are passed on, `passwords` whether passwords are.
- */
-export type AuthMode =
-  /** `mapped`: after the check, the account's stored backend credentials open the mailbox. */
-  | { readonly kind: 'local'; readonly users: UsersFile; readonly mapped: boolean }
-  | { readonly kind: 'passthrough'; readonly passwords: boolean; readonly tokens: boolean };
-
-function authModeOf(tc: TenantConfig): AuthMode {
-  switch (tc.adapter) {
-    case 'maildir':
-      return { kind: 'local', users: new UsersFile(tc.users), mapped: false };
-    case 'imap':
-      if (tc.auth === 'mapped') return { kind: 'local', users: new UsersFile(tc.users as string), mapped: true };
-      return { kind: 'passthrough', passwords: tc.auth === 'passthrough', tokens: true };
-    case 's3':
-      // The bucket has no per-user passwords: the gateway's users file is the check.
-      return { kind: 'local', users: new UsersFile(tc.users), mapped: false };
-  }
-}
+export { acceptsTokens, type AuthMode } from './tenant-auth.js';
 
 export interface Tenant {
   readonly name: string;
@@ -50,13 +29,17 @@ export interface Route {
   readonly recent: boolean;
 }
 
-function createTenantStore(name: string, tc: TenantConfig, logger: Logger, sessionIdleMs: number): MailStore {
+async function createTenantStore(name: string, tc: TenantConfig, logger: Logger, sessionIdleMs: number): Promise<MailStore> {
   try {
-    return createStore(tc, { logger: logger.child({ tenant: name }), sessionIdleMs });
+    return await adapterFor(tc.adapter).create(tc, { logger: logger.child({ tenant: name }), sessionIdleMs });
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(err.issues.map((i) => `tenants.${name}.${i}`));
     throw err;
   }
+}
+
+function authModeOf(tc: TenantConfig): AuthMode {
+  return authModeFrom(adapterFor(tc.adapter).auth(tc));
 }
 
 /** Same settings, same store: a reload keeps its connections, caches and users file. */
@@ -71,26 +54,51 @@ export class Tenants {
   private readonly handedOver = new Set<MailStore>();
   private reusedFrom: { readonly previous: Tenants; readonly stores: readonly MailStore[] } | undefined;
 
-  /** `previous`: the generation being replaced by a reload; unchanged tenants are reused. */
-  constructor(config: Config, logger: Logger, previous?: Tenants) {
-    const idleMs = config.limits.idleTimeoutSeconds * 1000;
+  private constructor(
+    config: Config,
+    tenants: readonly Tenant[],
+    /** Stores this generation created (not those it reused): the only ones `discard()` releases. */
+    private readonly created: readonly MailStore[],
+    previous: Tenants | undefined,
+    reused: readonly MailStore[],
+  ) {
     const serverNames = new Map<string, readonly string[]>();
-    const reused: MailStore[] = [];
-    for (const [name, tc] of Object.entries(config.tenants)) {
-      const old = previous?.byName.get(name);
-      const tls = tc.certificate === undefined ? undefined : loadTlsContexts(tc.certificate, `tenants.${name}.certificate`);
-      let tenant: Tenant;
-      if (old !== undefined && sameSettings(old.config, tc)) {
-        tenant = { ...old, tls };
-        reused.push(old.store);
-      } else {
-        tenant = { name, config: tc, store: createTenantStore(name, tc, logger, idleMs), auth: authModeOf(tc), tls };
-      }
-      this.byName.set(name, tenant);
-      serverNames.set(name, certificateNames(tc, () => tls?.dnsNames ?? []));
+    for (const tenant of tenants) {
+      this.byName.set(tenant.name, tenant);
+      serverNames.set(tenant.name, certificateNames(tenant.config, () => tenant.tls?.dnsNames ?? []));
     }
     this.router = new Router({ tenants: this.all(), defaultTenant: config.defaultTenant, serverNames });
     this.reusedFrom = previous === undefined ? undefined : { previous, stores: reused };
+  }
+
+  /**
+   * Creates the stores (each adapter loads its store module now, if no earlier tenant did).
+   * `previous`: the generation being replaced by a reload; unchanged tenants are reused.
+   * Throws ConfigError; the stores created before the failure are released.
+   */
+  static async load(config: Config, logger: Logger, previous?: Tenants): Promise<Tenants> {
+    const idleMs = config.limits.idleTimeoutSeconds * 1000;
+    const tenants: Tenant[] = [];
+    const reused: MailStore[] = [];
+    const created: MailStore[] = [];
+    try {
+      for (const [name, tc] of Object.entries(config.tenants)) {
+        const old = previous?.byName.get(name);
+        const tls = tc.certificate === undefined ? undefined : loadTlsContexts(tc.certificate, `tenants.${name}.certificate`);
+        if (old !== undefined && sameSettings(old.config, tc)) {
+          tenants.push({ ...old, tls });
+          reused.push(old.store);
+        } else {
+          const store = await createTenantStore(name, tc, logger, idleMs);
+          created.push(store);
+          tenants.push({ name, config: tc, store, auth: authModeOf(tc), tls });
+        }
+      }
+      return new Tenants(config, tenants, created, previous, reused);
+    } catch (err) {
+      await releaseAll(created);
+      throw err;
+    }
   }
 
   /** A reload succeeded: the stores this generation reused now belong to it, not to `previous`. */
@@ -141,12 +149,17 @@ export class Tenants {
     return problems;
   }
 
+  /** A generation that will not serve (its config was refused): releases only the stores it created. */
+  async discard(): Promise<void> {
+    await releaseAll(this.created);
+  }
+
   /** Releases the stores this generation still owns (not those a reload took over). */
   async shutdown(): Promise<void> {
     await Promise.all(this.all().filter((t) => !this.handedOver.has(t.store)).map((t) => t.store.shutdown?.()));
   }
 }
 
-export function acceptsTokens(t: Tenant): boolean {
-  return t.auth.kind === 'passthrough' && t.auth.tokens;
+async function releaseAll(stores: readonly MailStore[]): Promise<void> {
+  await Promise.allSettled(stores.map((s) => s.shutdown?.()));
 }

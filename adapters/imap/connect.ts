@@ -1,9 +1,8 @@
 /** Opens one imapflow connection for a POP3 session and classifies its failures. */
 import { readFileSync } from 'node:fs';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import type { ImapTenantConfig } from '../../src/config/schema.js';
-import { StoreError } from '../../src/errors.js';
-import type { BackendLogin } from '../contract.js';
+import { StoreError, type BackendLogin } from '../contract.js';
+import type { ImapTenantConfig } from './config.js';
 
 /** What imapflow attaches to the errors it throws (its own types do not name these fields). */
 interface ImapFlowFailure {

@@ -1,18 +1,11 @@
 /** One POP3 session's view of an IMAP folder: the snapshot, streaming, and the UPDATE state. */
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { ImapTenantConfig } from '../../src/config/schema.js';
-import { StoreError } from '../../src/errors.js';
-import {
-  IMAP_LOGOUT_TIMEOUT_MS,
-  IMAP_TOP_FIRST_CHUNK,
-  IMAP_TOP_NEXT_CHUNK,
-  READ_AHEAD_BUDGET,
-  READ_AHEAD_MAX_MESSAGE,
-  READ_AHEAD_MESSAGES,
-} from '../../src/limits.js';
-import type { CommitResult, Maildrop, MessageInfo, TopFetcher } from '../contract.js';
+import { StoreError, type CommitResult, type Maildrop, type MessageInfo, type TopFetcher } from '../contract.js';
+import { READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHEAD_MESSAGES } from '../shared/limits.js';
 import { ReadAhead } from '../shared/read-ahead.js';
+import type { ImapTenantConfig } from './config.js';
+import { IMAP_LOGOUT_TIMEOUT_MS, IMAP_TOP_FIRST_CHUNK, IMAP_TOP_NEXT_CHUNK } from './limits.js';
 import { fetchBodies, streamMessage, streamTop } from './message-stream.js';
 import type { ImapChannel } from './wire/channel.js';
 import { mailboxName, MAX_UID_SET_CHARS, uidSets, withNamespace } from './wire/command-args.js';

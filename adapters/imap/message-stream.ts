@@ -5,7 +5,7 @@
  * message expunged by another client is an error for that message alone.
  */
 import { Readable } from 'node:stream';
-import { StoreError } from '../../src/errors.js';
+import { StoreError } from '../contract.js';
 import type { Completion, ImapChannel } from './wire/channel.js';
 import { uidSet } from './wire/command-args.js';
 import type { BodySink, FetchResponse } from './wire/fetch-response.js';

@@ -10,8 +10,7 @@
  * Bounded by the number of cached message entries across all mailboxes (LRU).
  */
 import { LRUCache } from 'lru-cache';
-import { StoreError } from '../../src/errors.js';
-import type { MessageInfo } from '../contract.js';
+import { StoreError, type MessageInfo } from '../contract.js';
 import type { ImapChannel } from './wire/channel.js';
 import { MAX_UID_SET_CHARS, uidSets } from './wire/command-args.js';
 import { uidSearch } from './wire/search.js';

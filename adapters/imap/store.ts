@@ -6,16 +6,15 @@
 import type { ImapFlow } from 'imapflow';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import type { ImapTenantConfig } from '../../src/config/schema.js';
-import { ConfigError, StoreError } from '../../src/errors.js';
-import { SIZE_CACHE_ENTRIES, SNAPSHOT_CACHE_MESSAGES } from '../../src/limits.js';
-import type { BackendLogin, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
+import { ConfigError, StoreError, type BackendLogin, type MailStore, type Maildrop, type MessageInfo, type SessionContext } from '../contract.js';
+import { SIZE_CACHE_ENTRIES, SNAPSHOT_CACHE_MESSAGES } from '../shared/limits.js';
+import type { ImapTenantConfig } from './config.js';
 import { classifyImapError, connectImap, readCa, withTimeout } from './connect.js';
 import { ImapDrop } from './drop.js';
 import { SnapshotCache, type Describe } from './snapshot-cache.js';
+import { imapUidl } from './uidl.js';
 import { ImapChannel } from './wire/channel.js';
 import { uidSearch } from './wire/search.js';
-import { imapUidl } from './uidl.js';
 
 export class ImapStore implements MailStore {
   readonly kind = 'imap';

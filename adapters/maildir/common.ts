@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { StoreError } from '../../src/errors.js';
+import { StoreError } from '../contract.js';
 
 export interface MaildirStoreOptions {
   /** Path template with `{user}`. */

@@ -3,15 +3,8 @@ import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { LRUCache } from 'lru-cache';
-import { StoreError } from '../../src/errors.js';
-import {
-  MESSAGE_READ_CHUNK,
-  READ_AHEAD_BUDGET,
-  READ_AHEAD_MAX_MESSAGE,
-  READ_AHEAD_MESSAGES,
-  SIZE_RESOLVE_CONCURRENCY,
-} from '../../src/limits.js';
-import type { CommitResult, Maildrop, MessageInfo } from '../contract.js';
+import { MESSAGE_READ_CHUNK, READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHEAD_MESSAGES, SIZE_RESOLVE_CONCURRENCY } from '../shared/limits.js';
+import { StoreError, type CommitResult, type Maildrop, type MessageInfo } from '../contract.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { ReadAhead } from '../shared/read-ahead.js';
 import { ensureMaildir, storeErrorFromFs, SUBDIRS, type Located, type MaildirStoreOptions } from './common.js';

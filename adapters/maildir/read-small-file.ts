@@ -1,15 +1,16 @@
 /**
  * Reads whole small message files for read-ahead.
  *
- * Each async fs call is a libuv thread-pool round trip that cost the event loop about 30 µs here
- * (open, read, close: ~90 µs per 20 KB message, more than sending it), while the same three
- * syscalls done synchronously on a page-cache hit take a few µs. So reads are synchronous while
+ * Each async fs call is a libuv thread-pool round trip whose cost to the event loop is large
+ * (the three of open, read and close cost more than sending a 20 KB message), while the same
+ * three syscalls done synchronously on a page-cache hit cost a small fraction of that (figures:
+ * bench/README.md "Figures behind code choices"). So reads are synchronous while
  * they stay fast; when SLOW_READS of the last RECENT_READS were slow (over SLOW_READ_MS, plus a
  * little per KiB for large files: a cold cache, a network file system), the reader uses the
  * thread pool for ASYNC_FOR_MS, so a slow disk stalls the other sessions for a few reads at
  * most. One slow read is not enough: on a busy
  * machine the process is sometimes descheduled in the middle of a fast read, and each such
- * moment used to send a minute of reads through the thread pool, at about twice the CPU.
+ * moment used to send a minute of reads through the thread pool, at a much higher CPU cost.
  */
 import { close, closeSync, open, openSync, read, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

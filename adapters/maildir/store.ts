@@ -2,16 +2,15 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
-import { StoreError } from '../../src/errors.js';
-import { SIZE_CACHE_ENTRIES, SIZE_RESOLVE_CONCURRENCY, SNAPSHOT_CACHE_MESSAGES } from '../../src/limits.js';
-import type { BackendLogin, MailStore, Maildrop, MessageInfo, SessionContext } from '../contract.js';
+import { StoreError, type BackendLogin, type MailStore, type Maildrop, type MessageInfo, type SessionContext } from '../contract.js';
 import { crlfSizeOfFile } from '../shared/crlf-size.js';
+import { SIZE_CACHE_ENTRIES, SIZE_RESOLVE_CONCURRENCY, SNAPSHOT_CACHE_MESSAGES } from '../shared/limits.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { uidlFromHandle } from '../shared/uidl.js';
 import { ensureMaildir, storeErrorFromFs, SUBDIRS, type Located, type MaildirStoreOptions } from './common.js';
 import { MaildirDrop } from './drop.js';
-import { SmallFileReader } from './read-small-file.js';
 import { isMessageFileName, parseMaildirName } from './names.js';
+import { SmallFileReader } from './read-small-file.js';
 
 export type { MaildirStoreOptions } from './common.js';
 

@@ -2,7 +2,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { S3TenantConfig } from '../../src/config/schema.js';
+import type { S3TenantConfig } from './config.js';
 import { addConnectionGate } from './connection-gate.js';
 
 export function createS3Client(cfg: S3TenantConfig, sessionIdleMs: number): S3Client {

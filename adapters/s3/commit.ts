@@ -6,10 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CopyObjectCommand, DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
-import { S3_COPY_CONCURRENCY, S3_DELETE_BATCH, S3_DELETE_KEY_RETRIES, S3_DELETE_KEY_RETRY_BASE_MS } from '../../src/limits.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { withContentMd5 } from './content-md5.js';
 import { describeS3Error, logOperatorProblem } from './errors.js';
+import { S3_COPY_CONCURRENCY, S3_DELETE_BATCH, S3_DELETE_KEY_RETRIES, S3_DELETE_KEY_RETRY_BASE_MS } from './limits.js';
 import type { S3Object } from './objects.js';
 
 export type Failure<T> = { readonly message: T; readonly reason: string };

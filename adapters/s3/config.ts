@@ -1,8 +1,9 @@
 /**
- * The S3 tenant's own settings (src/config/schema.ts adds `adapter: s3` and the settings every
- * tenant has). Kept here so the adapter's options sit next to the code that reads them.
+ * The S3 tenant's own settings (the gateway adds the settings every tenant has). Kept here so
+ * the adapter's options sit next to the code that reads them.
  */
 import { z } from 'zod';
+import type { TenantSettings } from '../contract.js';
 import { PLACEHOLDERS, templateProblem } from './prefix.js';
 
 /** A key prefix template: `inbound/{domain}/{local}/`, or `` for a bucket that is one mailbox. */
@@ -11,7 +12,8 @@ const prefixTemplate = z.string().superRefine((t, ctx) => {
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-export const s3TenantFields = {
+const s3TenantFields = {
+  adapter: z.literal('s3'),
   bucket: z.string().min(1),
   region: z.string().min(1).default('us-east-1'),
   /** For MinIO, R2, Ceph and other S3-compatible servers, e.g. `https://minio.internal:9000`. */
@@ -59,6 +61,15 @@ export const s3TenantFields = {
    */
   sizes: z.enum(['exact', 'probe']).default('exact'),
 };
+
+/**
+ * An S3 bucket (AWS, MinIO, R2, Ceph) whose objects are raw messages. A move prefix that
+ * overlaps the mailbox prefix passes here and is refused when the store is created.
+ */
+export const s3TenantSchema = z.strictObject(s3TenantFields);
+
+/** The S3 settings a store reads: its own, and the tenant's `userName` rule (for prefixes). */
+export type S3TenantConfig = z.output<typeof s3TenantSchema> & TenantSettings;
 
 /** Placeholders a template may use (for messages). */
 export const PLACEHOLDER_LIST = PLACEHOLDERS.map((p) => `{${p}}`).join(', ');

@@ -8,7 +8,7 @@
  * (Glacier InvalidObjectState, a KMS key the gateway may not use) is that message's own failure.
  */
 import type { Logger } from 'pino';
-import { StoreError } from '../../src/errors.js';
+import { StoreError } from '../contract.js';
 import { ConnectionsBusyError } from './connection-gate.js';
 
 /** What the SDK attaches to its errors (service exceptions and network errors alike). */

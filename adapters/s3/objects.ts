@@ -6,9 +6,9 @@
  */
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { StoreError } from '../../src/errors.js';
+import { StoreError } from '../contract.js';
 import { classifyS3Error } from './errors.js';
-import { sliceRange } from './range-fallback.js';
+import { sliceRange, type ByteRange } from './range-fallback.js';
 
 /** One listed object: the key, its version (ETag) and its stored size. */
 export interface S3Object {
@@ -16,12 +16,6 @@ export interface S3Object {
   readonly etag: string | undefined;
   /** Octets as stored (LF objects are larger on the wire). */
   readonly stored: number;
-}
-
-/** Inclusive start, inclusive end (`bytes=start-end`); no end means "to the end of the object". */
-export interface ByteRange {
-  readonly start: number;
-  readonly end?: number;
 }
 
 export class ObjectReader {

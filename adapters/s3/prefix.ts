@@ -11,8 +11,7 @@
  *  - two templates of one tenant (the mailbox and a `move:` archive) must differ in their fixed
  *    text before the first placeholder (see {@link overlapProblem}).
  */
-import { StoreError } from '../../src/errors.js';
-import type { BackendLogin } from '../contract.js';
+import { StoreError, type BackendLogin } from '../contract.js';
 
 export const PLACEHOLDERS = ['user', 'local', 'domain'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];

@@ -5,7 +5,12 @@
  * the octets before `start` are dropped, and the response is closed once `end` has passed.
  */
 import { Readable } from 'node:stream';
-import type { ByteRange } from './objects.js';
+
+/** Inclusive start, inclusive end (`bytes=start-end`); no end means "to the end of the object". */
+export interface ByteRange {
+  readonly start: number;
+  readonly end?: number;
+}
 
 export function sliceRange(whole: Readable, range: ByteRange): Readable {
   const stop = range.end === undefined ? Number.POSITIVE_INFINITY : range.end + 1;

@@ -7,7 +7,7 @@
  * probe, but is never announced as exact at login, and RETR (or a whole TOP) replaces it.
  */
 import { LRUCache } from 'lru-cache';
-import { S3_SIZE_CACHE_BYTES, S3_SIZE_CACHE_ENTRY_OVERHEAD } from '../../src/limits.js';
+import { S3_SIZE_CACHE_BYTES, S3_SIZE_CACHE_ENTRY_OVERHEAD } from './limits.js';
 import type { S3Object } from './objects.js';
 
 export interface CachedSize {

@@ -13,11 +13,12 @@
  * stored size, not cached: RETR and TOP of it fail, the other messages are unaffected.
  */
 import { setMaxListeners } from 'node:events';
-import { StoreError } from '../../src/errors.js';
-import { S3_SIZE_PROBE, SIZE_RESOLVE_CONCURRENCY } from '../../src/limits.js';
+import { StoreError } from '../contract.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
+import { SIZE_RESOLVE_CONCURRENCY } from '../shared/limits.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { UnreadableObjectError, classifyS3Error } from './errors.js';
+import { S3_SIZE_PROBE } from './limits.js';
 import type { ObjectReader, S3Object } from './objects.js';
 import type { CachedSize, SizeCache } from './size-cache.js';
 

@@ -4,11 +4,10 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
-import type { S3TenantConfig } from '../../src/config/schema.js';
-import { ConfigError } from '../../src/errors.js';
-import type { BackendLogin, MailStore, Maildrop, SessionContext } from '../contract.js';
+import { ConfigError, type BackendLogin, type MailStore, type Maildrop, type SessionContext } from '../contract.js';
 import { uidlFromHandle } from '../shared/uidl.js';
 import { createS3Client } from './client.js';
+import type { S3TenantConfig } from './config.js';
 import type { CommitPlan } from './commit.js';
 import { S3Drop, type S3Message } from './drop.js';
 import { classifyS3Error, logOperatorProblem } from './errors.js';

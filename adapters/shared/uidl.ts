@@ -1,7 +1,7 @@
 /** RFC 1939 unique-ids from backend handles. */
 import { createHash } from 'node:crypto';
+import { MAX_UIDL_LENGTH } from './limits.js';
 
-const MAX_UIDL_LENGTH = 70;
 const PRINTABLE = /^[\x21-\x7e]+$/;
 
 /**

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { adapterFor } from '../../adapters/index.js';
 import { ConfigError } from '../errors.js';
 import { configSchema, type Config, type TenantConfig } from './schema.js';
 
@@ -60,14 +61,13 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
   };
 }
 
-/** Every adapter must have a case (each returns, so a new adapter without one does not compile). */
+/** The settings the tenant's adapter names as file paths, resolved like the gateway's own. */
 function adapterPaths(t: TenantConfig, abs: (p: string) => string): TenantConfig {
-  switch (t.adapter) {
-    case 'maildir':
-      return { ...t, path: abs(t.path), users: abs(t.users) };
-    case 'imap':
-      return { ...t, ca: t.ca === undefined ? undefined : abs(t.ca), users: t.users === undefined ? undefined : abs(t.users) };
-    case 's3':
-      return { ...t, users: abs(t.users) };
+  const resolved: Record<string, unknown> = { ...t };
+  for (const key of adapterFor(t.adapter).pathKeys) {
+    const value = resolved[key];
+    // An unset optional path stays unset (the key is kept, as undefined).
+    resolved[key] = typeof value === 'string' ? abs(value) : value;
   }
+  return resolved as TenantConfig;
 }

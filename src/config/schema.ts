@@ -1,6 +1,7 @@
 /** The config file's shape: every key, its default and its rule. */
 import { z } from 'zod';
-import { s3TenantFields } from '../../adapters/s3/config.js';
+import type { AdapterConfigSchema } from '../../adapters/contract.js';
+import { ADAPTERS } from '../../adapters/index.js';
 
 const port = z.number().int().min(0).max(65_535);
 
@@ -42,73 +43,28 @@ export const tenantCommonFields = {
   recent: z.strictObject({ enabled: z.boolean().default(false), days: z.number().int().min(1).max(3650).default(30) }).default({ enabled: false, days: 30 }),
 };
 
-const maildirTenantSchema = z.strictObject({
-  adapter: z.literal('maildir'),
-  /** Path template of each user's Maildir; `{user}` is the backend user name. */
-  path: z.string().min(1).refine((p) => p.includes('{user}'), 'must contain {user}'),
-  /** Users file (gateway-managed accounts). */
-  users: z.string().min(1),
-  /** At QUIT: unlink, keep everything, or move to a Maildir++ folder (`move:.Trash`). */
-  deleteMode: z
-    .union([z.enum(['expunge', 'keep']), z.string().regex(/^move:\.[^/\\]+$/, 'must be expunge, keep or move:.<Maildir++ folder>, e.g. move:.Trash')])
-    .default('expunge'),
-  ...tenantCommonFields,
-});
+/** An adapter's own settings plus the settings every tenant has. */
+type TenantSchemaOf<S extends AdapterConfigSchema> = z.ZodObject<S['shape'] & typeof tenantCommonFields, z.core.$strict>;
 
-const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i;
+/** One tenant schema per registered adapter, in the registry's order (a tuple, so the union stays exact). */
+type TenantSchemas<T extends readonly { readonly config: AdapterConfigSchema }[]> = {
+  -readonly [K in keyof T]: T[K] extends { readonly config: infer S extends AdapterConfigSchema } ? TenantSchemaOf<S> : never;
+};
 
-const imapTenantSchema = z
-  .strictObject({
-    adapter: z.literal('imap'),
-    host: z.string().min(1),
-    /** Default: 993 with implicit TLS, 143 otherwise. */
-    port: port.optional(),
-    /** `implicit` (IMAPS), `starttls` (required, never skipped), or `none` (loopback hosts only). */
-    tls: z.enum(['implicit', 'starttls', 'none']).default('implicit'),
-    /** PEM file of the CA that signed the IMAP server's certificate (verification is always on). */
-    ca: z.string().min(1).optional(),
-    /** Name to verify the certificate against, when `host` is an address. */
-    servername: z.string().min(1).optional(),
-    folder: z.string().min(1).default('INBOX'),
-    /**
-     * How the POP3 login reaches IMAP. `passthrough`: the POP3 user name and password (or an
-     * OAuth bearer token from AUTH XOAUTH2/OAUTHBEARER) log in to IMAP; popgate stores no secret.
-     * `oauth`: only bearer tokens are accepted and passed on.
-     * `mapped`: the login is checked against the gateway's `users` file, and the account's
-     * stored `backend` credentials log in to IMAP.
-     */
-    auth: z.enum(['passthrough', 'oauth', 'mapped']).default('passthrough'),
-    /** Users file, for `auth: mapped`. */
-    users: z.string().min(1).optional(),
-    /** At QUIT: expunge, move to a folder (`move:Archive`), only set \Deleted, or keep everything. */
-    deleteMode: z
-      .union([z.enum(['expunge', 'flag', 'keep']), z.string().regex(/^move:.+$/, "must be expunge, flag, keep or move:<folder>")])
-      .default('expunge'),
-    /** Set \Seen on retrieved messages (the folder is then opened read-write). */
-    markSeen: z.boolean().default(false),
-    /**
-     * `auto`: EMAILID (RFC 8474) or X-GM-MSGID when the server has them, else `uid`;
-     * `uid`: `<UIDVALIDITY>.<UID>`; `dovecot`: Dovecot's default pop3_uidl_format `%08Xu%08Xv`.
-     */
-    uidlFormat: z.enum(['auto', 'uid', 'dovecot']).default('auto'),
-    connectTimeoutMs: z.number().int().min(100).default(10_000),
-    /** A backend command that stays silent this long fails the session with [SYS/TEMP]. */
-    commandTimeoutMs: z.number().int().min(100).default(60_000),
-    ...tenantCommonFields,
-  })
-  .superRefine((t, ctx) => {
-    if (t.auth === 'mapped' && t.users === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['users'], message: "required with auth: mapped" });
-    }
-    if (t.tls === 'none' && !LOOPBACK_HOST.test(t.host)) {
-      ctx.addIssue({ code: 'custom', path: ['tls'], message: "'none' sends passwords in clear: only allowed for a loopback host" });
-    }
-  });
+function withCommonFields<S extends AdapterConfigSchema>(schema: S): TenantSchemaOf<S> {
+  // An adapter key named like a common one would silently replace its rule (or, with a
+  // refinement, make zod throw here): say which, at start-up of any build that has it.
+  const clash = Object.keys(tenantCommonFields).filter((key) => key in schema.shape);
+  if (clash.length > 0) throw new Error(`adapter ${String(schema.shape.adapter.value)}: settings ${clash.join(', ')} are every tenant's; rename them`);
+  // `extend` keeps the adapter's cross-field refinements.
+  return schema.extend(tenantCommonFields) as TenantSchemaOf<S>;
+}
 
-/** An S3 bucket (AWS, MinIO, R2, Ceph) whose objects are raw messages; fields in adapters/s3/config.ts. */
-const s3TenantSchema = z.strictObject({ adapter: z.literal('s3'), ...s3TenantFields, ...tenantCommonFields });
-
-export const tenantSchema = z.discriminatedUnion('adapter', [maildirTenantSchema, imapTenantSchema, s3TenantSchema]);
+/**
+ * A tenant: the adapter its `adapter:` names, from the registry (adapters/index.ts). Inferred,
+ * so TenantConfig is exactly the union of the registered adapters' settings.
+ */
+export const tenantSchema = z.discriminatedUnion('adapter', ADAPTERS.map((a) => withCommonFields(a.config)) as TenantSchemas<typeof ADAPTERS>);
 
 export const limitsSchema = z.strictObject({
   /** RFC 1939 asks for at least 10 minutes; lower values are allowed (with a warning) for tests. */
@@ -181,7 +137,4 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ListenerConfig = z.infer<typeof listenerSchema>;
 export type TenantConfig = z.infer<typeof tenantSchema>;
-export type MaildirTenantConfig = z.infer<typeof maildirTenantSchema>;
-export type ImapTenantConfig = z.infer<typeof imapTenantSchema>;
-export type S3TenantConfig = z.infer<typeof s3TenantSchema>;
 export type Limits = z.infer<typeof limitsSchema>;

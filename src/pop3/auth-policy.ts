@@ -1,6 +1,6 @@
 /** Which login methods may be used on a connection, from the config and the connection's TLS state. */
 import { isIP } from 'node:net';
-import { acceptsTokens } from '../tenants.js';
+import { acceptsTokens } from '../tenant-auth.js';
 import type { Session } from './session.js';
 import { mechanismsOf, mechanismsOfAny } from './tenant-policy.js';
 

@@ -33,7 +33,7 @@ import type { ServerContext } from './server-context.js';
 import type { Session } from './session.js';
 import type { SessionState, UpdateState } from './session-state.js';
 import { serverHandshake } from './tls-handshake.js';
-import { TopFilter } from './top-filter.js';
+import { TopFilter } from '../../adapters/shared/top-filter.js';
 import type { Transaction } from './transaction.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -14,9 +14,9 @@ const STUFFED_DOT = Buffer.from('.');
 const TERMINATOR = Buffer.from('.\r\n');
 const CRLF_TERMINATOR = Buffer.from('\r\n.\r\n');
 /**
- * Spans shorter than this are copied octet by octet: Buffer.copy costs about 60 ns a call, a
- * large part of the conversion of LF files, whose lines are ~50 octets (31 -> 28 µs per 18 KB
- * bench message).
+ * Spans shorter than this are copied octet by octet: the fixed cost of a Buffer.copy call is a
+ * large part of the conversion of LF files, whose lines are ~50 octets (figures: bench/README.md
+ * "Figures behind code choices").
  */
 const SHORT_SPAN = 64;
 
@@ -91,7 +91,7 @@ export class DotStuffer {
       if (lf < 0) break;
       const crBefore = lf > 0 ? chunk[lf - 1] === CR : prevCR;
       if (!crBefore) {
-        // (Inline, not a helper: a closure would move `to` into a context object, a third slower.)
+        // (Inline, not a helper: a closure would move `to` into a context object, which is measurably slower.)
         if (out === undefined) out = Buffer.allocUnsafe(length - from + ((length - from) >> 3) + 64);
         else if (to + (lf - from) + 2 > out.length) out = grown(out, to, 2 * (length - from));
         if (lf - from < SHORT_SPAN) {

@@ -1,5 +1,6 @@
 /** A gateway whose only tenant is an S3 bucket (s3rver, or the test proxy in front of it). */
-import { tenantSchema, type S3TenantConfig } from '../../src/config/schema.js';
+import type { S3TenantConfig } from '../../adapters/s3/config.js';
+import { tenantSchema } from '../../src/config/schema.js';
 import { startTestGateway, type TestGateway, type TestUser } from './gateway.js';
 import { BUCKET, S3RVER_KEY } from './s3rver.js';
 

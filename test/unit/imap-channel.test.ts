@@ -13,7 +13,8 @@ import { ImapChannel, type ChannelFacts } from '../../adapters/imap/wire/channel
 import { sequenceRanges, uidSets, withNamespace } from '../../adapters/imap/wire/command-args.js';
 import { ResponseReader } from '../../adapters/imap/wire/response-reader.js';
 import { uidSearch } from '../../adapters/imap/wire/search.js';
-import { tenantSchema, type ImapTenantConfig } from '../../src/config/schema.js';
+import type { ImapTenantConfig } from '../../adapters/imap/config.js';
+import { tenantSchema } from '../../src/config/schema.js';
 import { fakeServer, type FakeServer } from '../helpers/imap-net.js';
 
 type Answer = (tag: string, command: string) => string;

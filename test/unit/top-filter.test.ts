@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TopFilter } from '../../src/pop3/top-filter.js';
+import { TopFilter } from '../../adapters/shared/top-filter.js';
 
 function top(input: string, lines: number, cuts: readonly number[] = []): { out: string; done: boolean } {
   const buf = Buffer.from(input, 'latin1');

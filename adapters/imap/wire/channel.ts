@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
-import { StoreError } from '../../../src/errors.js';
+import { StoreError } from '../../contract.js';
 import { FetchResponse, type OpenBody } from './fetch-response.js';
 import { ResponseReader } from './response-reader.js';
 

@@ -1,6 +1,6 @@
 /** Arguments of the IMAP commands a session sends: UID sets and mailbox names. */
 import iconv from 'iconv-lite';
-import { StoreError } from '../../../src/errors.js';
+import { StoreError } from '../../contract.js';
 
 /** Longest UID set per command: well under any server's command-line limit (Dovecot: 64 KiB). */
 export const MAX_UID_SET_CHARS = 8000;

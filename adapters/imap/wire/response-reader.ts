@@ -3,7 +3,7 @@
  * them. A literal is handed on in the pieces the socket delivers, never assembled, so a 25 MB
  * message body costs no more memory here than one socket read.
  */
-import { StoreError } from '../../../src/errors.js';
+import { StoreError } from '../../contract.js';
 
 export interface ResponseHandler {
   /** Text of a line (no CRLF), or of a line up to and including a literal's `{n}`. */

@@ -1,5 +1,5 @@
 /** UID SEARCH over the channel: the classic `* SEARCH` answer, or `* ESEARCH` under IMAP4rev2. */
-import { StoreError } from '../../../src/errors.js';
+import { StoreError } from '../../contract.js';
 import type { ImapChannel } from './channel.js';
 import { sequenceRanges } from './command-args.js';
 

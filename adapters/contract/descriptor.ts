@@ -1,0 +1,89 @@
+/**
+ * How an adapter plugs into the gateway: one descriptor per backend, listed once in
+ * adapters/index.ts. From the descriptors alone the gateway validates the config file, resolves
+ * its paths, decides who checks passwords, explains routes and, only when a tenant needs it,
+ * creates the store. Everything here is data or a function over the adapter's own settings, so
+ * the gateway never switches on adapter names and a new adapter touches no file in src/.
+ */
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { MailStore } from './mailbox.js';
+
+/** What the gateway hands a store besides its settings. */
+export interface AdapterDeps {
+  /** Already bound to the tenant: the store's lines carry the tenant name without adding it. */
+  readonly logger: Logger;
+  /** The POP3 idle timeout: backend connections must stay up at least this long while quiet. */
+  readonly sessionIdleMs: number;
+}
+
+/**
+ * The settings every tenant has that a store may need to read. The gateway owns their schema
+ * (they are the same for every backend); a store gets them next to its own settings.
+ */
+export interface TenantSettings {
+  /**
+   * The tenant's `userName` rule: `local`, `full` or a template with {local} {domain} {login}.
+   * It tells a store how many path segments a backend user name can have (S3 prefixes).
+   */
+  readonly userName: string;
+}
+
+/**
+ * Who checks a login's password, as data: the gateway turns it into its own auth mode (and
+ * opens the users file), so an adapter never sees the gateway's password code.
+ */
+export type AdapterAuth =
+  /**
+   * The gateway checks the login against the users file at `path` (a backend without per-user
+   * passwords, such as a Maildir or a bucket). `mapped`: after the check, the account's stored
+   * backend credentials open the mailbox, instead of no credentials at all.
+   */
+  | { readonly kind: 'users-file'; readonly path: string; readonly mapped: boolean }
+  /**
+   * The backend checks the POP3 credentials itself (an IMAP login): `passwords` says whether
+   * passwords are passed on, `tokens` whether OAuth bearer tokens are (XOAUTH2, OAUTHBEARER).
+   */
+  | { readonly kind: 'passthrough'; readonly passwords: boolean; readonly tokens: boolean };
+
+/**
+ * The adapter's own settings as a strict zod object whose `adapter` key is the literal `kind`:
+ * that key is what the gateway's tenant union is discriminated on. Cross-field rules go in a
+ * `.superRefine()` on it, so they are reported with every other config problem; the gateway
+ * extends the object with the settings every tenant has (their keys must not clash with these).
+ */
+export type AdapterConfigSchema<Kind extends string = string> = z.ZodObject<{ adapter: z.ZodLiteral<Kind> } & z.core.$ZodShape, z.core.$strict>;
+
+/** Keys of the settings whose values are file paths (optional ones included). */
+export type PathKey<C> = { [K in keyof C]-?: C[K] extends string | undefined ? K : never }[keyof C] & string;
+
+export interface AdapterDescriptor<Kind extends string = string, Schema extends AdapterConfigSchema<Kind> = AdapterConfigSchema<Kind>> {
+  /** The config's `adapter:` value; equal to the literal in `config`. */
+  readonly kind: Kind;
+  /**
+   * Validates the adapter's settings and fills their defaults. Importing it must stay cheap
+   * (zod and plain helpers): the config is read by processes that never open a mailbox
+   * (`popgate check`, `popgate route`), and by the POP3 core's tests.
+   */
+  readonly config: Schema;
+  /**
+   * Settings that name files (users file, CA, a Maildir path template): the gateway resolves
+   * them against the config file's folder, as it does its own, so relative paths mean the same
+   * wherever popgate is started.
+   */
+  readonly pathKeys: readonly PathKey<z.output<Schema>>[];
+  auth(config: z.output<Schema>): AdapterAuth;
+  /**
+   * Where a backend user's mail lives, in the adapter's own terms, for `popgate route` (which
+   * contacts nothing). Without it the route shows the adapter's kind.
+   */
+  describeBackend?(config: z.output<Schema>, user: string): string;
+  /**
+   * The tenant's store. Async so that the module holding the store, and the client library it
+   * needs (AWS SDK, imapflow), is imported here and only here (`await import('./store.js')`):
+   * a gateway without such a tenant never loads it. Called at start-up and for every tenant a
+   * reload changes; the old store goes on serving running sessions meanwhile.
+   * @throws ConfigError for settings that cannot work, with issues naming the adapter's own keys.
+   */
+  create(config: z.output<Schema> & TenantSettings, deps: AdapterDeps): Promise<MailStore>;
+}

@@ -1,0 +1,56 @@
+/**
+ * The IMAP tenant's own settings (the gateway adds the settings every tenant has). Kept here so
+ * the adapter's options sit next to the code that reads them.
+ */
+import { z } from 'zod';
+
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i;
+
+export const imapTenantSchema = z
+  .strictObject({
+    adapter: z.literal('imap'),
+    host: z.string().min(1),
+    /** Default: 993 with implicit TLS, 143 otherwise. */
+    port: z.number().int().min(0).max(65_535).optional(),
+    /** `implicit` (IMAPS), `starttls` (required, never skipped), or `none` (loopback hosts only). */
+    tls: z.enum(['implicit', 'starttls', 'none']).default('implicit'),
+    /** PEM file of the CA that signed the IMAP server's certificate (verification is always on). */
+    ca: z.string().min(1).optional(),
+    /** Name to verify the certificate against, when `host` is an address. */
+    servername: z.string().min(1).optional(),
+    folder: z.string().min(1).default('INBOX'),
+    /**
+     * How the POP3 login reaches IMAP. `passthrough`: the POP3 user name and password (or an
+     * OAuth bearer token from AUTH XOAUTH2/OAUTHBEARER) log in to IMAP; popgate stores no secret.
+     * `oauth`: only bearer tokens are accepted and passed on.
+     * `mapped`: the login is checked against the gateway's `users` file, and the account's
+     * stored `backend` credentials log in to IMAP.
+     */
+    auth: z.enum(['passthrough', 'oauth', 'mapped']).default('passthrough'),
+    /** Users file, for `auth: mapped`. */
+    users: z.string().min(1).optional(),
+    /** At QUIT: expunge, move to a folder (`move:Archive`), only set \Deleted, or keep everything. */
+    deleteMode: z
+      .union([z.enum(['expunge', 'flag', 'keep']), z.string().regex(/^move:.+$/, "must be expunge, flag, keep or move:<folder>")])
+      .default('expunge'),
+    /** Set \Seen on retrieved messages (the folder is then opened read-write). */
+    markSeen: z.boolean().default(false),
+    /**
+     * `auto`: EMAILID (RFC 8474) or X-GM-MSGID when the server has them, else `uid`;
+     * `uid`: `<UIDVALIDITY>.<UID>`; `dovecot`: Dovecot's default pop3_uidl_format `%08Xu%08Xv`.
+     */
+    uidlFormat: z.enum(['auto', 'uid', 'dovecot']).default('auto'),
+    connectTimeoutMs: z.number().int().min(100).default(10_000),
+    /** A backend command that stays silent this long fails the session with [SYS/TEMP]. */
+    commandTimeoutMs: z.number().int().min(100).default(60_000),
+  })
+  .superRefine((t, ctx) => {
+    if (t.auth === 'mapped' && t.users === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['users'], message: "required with auth: mapped" });
+    }
+    if (t.tls === 'none' && !LOOPBACK_HOST.test(t.host)) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: "'none' sends passwords in clear: only allowed for a loopback host" });
+    }
+  });
+
+export type ImapTenantConfig = z.output<typeof imapTenantSchema>;
