@@ -13,7 +13,7 @@ import { combinedLease } from '../locks/tenant-sessions.js';
 import type { Logger } from '../logger.js';
 import type { Tenant } from '../tenants.js';
 import type { Connection } from './connection.js';
-import { loginDelayOf, mechanismsOf } from './tenant-policy.js';
+import { loginDelayOf, maildropKeyOf, mechanismsOf } from './tenant-policy.js';
 import { backendLoginFor } from './backend-login.js';
 import { Transaction } from './transaction.js';
 
@@ -56,7 +56,7 @@ export async function login(conn: Connection, creds: Credentials, mechanism?: st
   try {
     // Passthrough: opening is the credential check, so it must come before the lock.
     if (tenant.auth.kind === 'passthrough') drop = await open();
-    const lockKey = `${tenant.name}/${tenant.store.lockKey(backendLogin)}`;
+    const lockKey = maildropKeyOf(tenant, backendLogin);
     const delay = loginDelayOf(config, tenant);
     if (!conn.ctx.loginDelay.allows(lockKey, delay)) return await refuse(drop, log, Replies.loginDelay, 'login-delay');
     const slot = conn.ctx.tenantSessions.tryEnter(tenant.name, tenant.config.maxConnections);
