@@ -10,6 +10,7 @@ import type { Credentials } from '../auth/credentials.js';
 import { spendVerifyCost } from '../auth/local-verifier.js';
 import { Pop3Error, Replies, StoreError, replyForStoreError } from '../errors.js';
 import { combinedLease } from '../locks/tenant-sessions.js';
+import { loggableName } from '../log-text.js';
 import type { Logger } from '../logger.js';
 import type { Tenant } from '../tenants.js';
 import type { Connection } from './connection.js';
@@ -20,7 +21,7 @@ import { Transaction } from './transaction.js';
 /** `mechanism`: the SASL mechanism used, checked against the routed tenant's list. */
 export async function login(conn: Connection, creds: Credentials, mechanism?: string): Promise<void> {
   const started = Date.now();
-  const log = conn.log.child({ login: creds.login, method: creds.kind });
+  const log = conn.log.child({ login: loggableName(creds.login), method: creds.kind });
   const fail = async (reply: Pop3Error, outcome: string, reason?: string): Promise<never> => {
     if (reply === Replies.authFailed) await failDelay(conn);
     log.info({ outcome, ms: Date.now() - started, ...(reason !== undefined && { reason }) }, 'login failed');
@@ -79,9 +80,10 @@ export async function login(conn: Connection, creds: Credentials, mechanism?: st
       return;
     }
     conn.ctx.loginDelay.record(lockKey, delay);
-    conn.enterTransaction(tx, creds.login, tenant);
+    // The connection keeps the name only for its log lines (quit, disconnect): the safe form.
+    conn.enterTransaction(tx, loggableName(creds.login), tenant);
     log.info(
-      { outcome: 'ok', tenant: tenant.name, adapter: tenant.store.kind, user, recent: routed.recent, messages: drop.messages.length, ms: Date.now() - started },
+      { outcome: 'ok', tenant: tenant.name, adapter: tenant.store.kind, user: loggableName(user), recent: routed.recent, messages: drop.messages.length, ms: Date.now() - started },
       'login',
     );
   } catch (err) {
