@@ -6,11 +6,12 @@
  *       secret: "..."                          (optional; only for APOP and CRAM-MD5)
  *       backend: {user: ..., password: ...}    (optional; for `auth: mapped` tenants)
  * Re-read when its modification time changes, so `popgate user ...` needs no restart.
- * Written atomically (temporary file, then rename) with mode 0600.
+ * Written atomically (an exclusively created temporary file, then rename) with mode 0600.
  */
-import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { writeFileAtomically } from './atomic-write.js';
 import { isPasswordHash } from './password-hash.js';
 
 const userSchema = z.strictObject({
@@ -80,10 +81,7 @@ export class UsersFile {
     const next = new Map(this.users);
     change(next);
     const out = { users: Object.fromEntries([...next.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) };
-    const tmp = `${this.path}.tmp-${process.pid}`;
-    writeFileSync(tmp, '# popgate users file: manage with `popgate user add|passwd|remove`\n' + stringify(out), { mode: 0o600 });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, this.path);
+    writeFileAtomically(this.path, '# popgate users file: manage with `popgate user add|passwd|remove`\n' + stringify(out));
     this.loadedMtimeMs = -1;
   }
 }
