@@ -41,6 +41,17 @@ allowPlaintextAuth: always
 limits: ${limits}
 ${extra}`;
 
+/** Nine levels of nine aliases each: 9^9 nodes if expanded (the parser refuses to). */
+function aliasBomb(): string {
+  const lines = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const name = String.fromCharCode(97 + i);
+    lines.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${prev}`).join(', ')}]`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 describe('popgate serve/check: config errors', () => {
   let dir: string;
   const cases: { name: string; text: string; key: RegExp }[] = [
@@ -50,6 +61,7 @@ describe('popgate serve/check: config errors', () => {
     { name: 'a starttls listener without a tls section', text: VALID(1110).replace('port: 1110 }', 'port: 1110, tls: starttls }'), key: /^config error: listeners\.0\.tls: /m },
     { name: 'a TLS listener whose cert file is missing', text: VALID(1110, 'tls: { cert: nope-cert.pem, key: nope-key.pem }').replace('port: 1110 }', 'port: 1110, tls: implicit }'), key: /^config error: tls\.cert: cannot read/m },
     { name: 'a YAML syntax error', text: 'listeners: [\n', key: /^config error: yaml: /m },
+    { name: 'a YAML alias bomb', text: aliasBomb(), key: /^config error: yaml: Excessive alias count/m },
     { name: 'a users file with a plaintext password', text: VALID(1110).replace('users.yaml', 'bad-users.yaml'), key: /^config error: tenants\.main\.users: .*bob\.password/m },
   ];
   /** serve and check on every case, run concurrently up front (each is a node start-up). */
