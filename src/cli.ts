@@ -53,7 +53,8 @@ program
     run(async () => {
       const path = configPathFrom(opts.config);
       const config = loadConfigFile(path);
-      loadResources(config, createLogger('silent'));
+      const { warnings } = loadResources(config, createLogger('silent'));
+      for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
       process.stdout.write(`${path}: ok (${config.listeners.length} listeners, ${Object.keys(config.tenants).length} tenants)\n`);
     }),
   );

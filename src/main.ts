@@ -30,13 +30,27 @@ export interface Gateway {
  * Everything the config names that must exist before serving: TLS files, users files.
  * Throws ConfigError; used by `serve`, `check` and reload, so all refuse the same configs.
  */
-export function loadResources(config: Config, logger: Logger, previous?: Tenants): { tls: TlsContexts | undefined; tenants: Tenants } {
+export function loadResources(config: Config, logger: Logger, previous?: Tenants): Resources {
   const tls = config.tls === undefined ? undefined : loadTlsContexts(config.tls);
   const tenants = new Tenants(config, logger, previous);
   const problems = tenants.check();
   if (problems.length > 0) throw new ConfigError(problems);
   tenants.takeOverReused();
-  return { tls, tenants };
+  return { tls, tenants, warnings: [...plaintextWarnings(config), ...tenants.warnings()] };
+}
+
+export interface Resources {
+  readonly tls: TlsContexts | undefined;
+  readonly tenants: Tenants;
+  /** Risky settings that still load: logged at start and reload, printed by `popgate check`. */
+  readonly warnings: readonly string[];
+}
+
+function plaintextWarnings(config: Config): string[] {
+  if (config.allowPlaintextAuth !== 'always') return [];
+  return config.listeners.flatMap((l, i) =>
+    l.tls === 'none' ? [`listeners.${i} (${l.host}:${l.port}) has no TLS and allowPlaintextAuth is 'always': passwords cross it in clear`] : [],
+  );
 }
 
 interface Shared {
@@ -47,7 +61,8 @@ interface Shared {
 }
 
 function buildContext(config: Config, shared: Shared, previous?: Tenants): ServerContext {
-  const { tls, tenants } = loadResources(config, shared.logger, previous);
+  const { tls, tenants, warnings } = loadResources(config, shared.logger, previous);
+  for (const warning of warnings) shared.logger.warn({ warning }, `config warning: ${warning}`);
   const sharedSecretsAvailable = (): boolean => tenants.all().some(({ auth }) => auth.kind === 'local' && safe(() => auth.users.hasSecrets()));
   const contextOf = (contexts: TlsContexts | undefined, listener: ListenerConfig): SecureContext | undefined =>
     contexts === undefined ? undefined : listener.legacyTls ? contexts.legacy : contexts.modern;

@@ -1,7 +1,7 @@
 /** The live tenants: each config entry with its store, users file and certificate, and routing. */
 import { createStore } from '../adapters/index.js';
 import type { MailStore } from '../adapters/contract.js';
-import { UsersFile } from './auth/users-file.js';
+import { UsersFile, userNameRuleFor } from './auth/users-file.js';
 import type { Config, TenantConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -19,15 +19,16 @@ export type AuthMode =
   | { readonly kind: 'passthrough'; readonly passwords: boolean; readonly tokens: boolean };
 
 function authModeOf(tc: TenantConfig): AuthMode {
+  const rule = userNameRuleFor(tc.userName);
   switch (tc.adapter) {
     case 'maildir':
-      return { kind: 'local', users: new UsersFile(tc.users), mapped: false };
+      return { kind: 'local', users: new UsersFile(tc.users, rule), mapped: false };
     case 'imap':
-      if (tc.auth === 'mapped') return { kind: 'local', users: new UsersFile(tc.users as string), mapped: true };
+      if (tc.auth === 'mapped') return { kind: 'local', users: new UsersFile(tc.users as string, rule), mapped: true };
       return { kind: 'passthrough', passwords: tc.auth === 'passthrough', tokens: true };
     case 's3':
       // The bucket has no per-user passwords: the gateway's users file is the check.
-      return { kind: 'local', users: new UsersFile(tc.users), mapped: false };
+      return { kind: 'local', users: new UsersFile(tc.users, rule), mapped: false };
   }
 }
 
@@ -139,6 +140,16 @@ export class Tenants {
       }
     }
     return problems;
+  }
+
+  /** Users files that others than their owner can read (each file once, however many tenants share it). */
+  warnings(): string[] {
+    const found = new Set<string>();
+    for (const t of this.byName.values()) {
+      const warning = t.auth.kind === 'local' ? t.auth.users.permissionWarning() : undefined;
+      if (warning !== undefined) found.add(warning);
+    }
+    return [...found];
   }
 
   /** Releases the stores this generation still owns (not those a reload took over). */
