@@ -64,8 +64,9 @@ program
       const path = configPathFrom(opts.config);
       const config = loadConfigFile(path);
       // The stores were created only to prove they can be: release them (S3 connection pools).
-      const { tenants } = await loadResources(config, createLogger('silent'));
+      const { tenants, warnings } = await loadResources(config, createLogger('silent'));
       await tenants.shutdown();
+      for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
       process.stdout.write(`${path}: ok (${config.listeners.length} listeners, ${Object.keys(config.tenants).length} tenants)\n`);
     }),
   );

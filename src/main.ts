@@ -31,7 +31,7 @@ export interface Gateway {
  * Everything the config names that must exist before serving: TLS files, users files.
  * Throws ConfigError; used by `serve`, `check` and reload, so all refuse the same configs.
  */
-export async function loadResources(config: Config, logger: Logger, previous?: Tenants): Promise<{ tls: TlsContexts | undefined; tenants: Tenants }> {
+export async function loadResources(config: Config, logger: Logger, previous?: Tenants): Promise<Resources> {
   const tls = config.tls === undefined ? undefined : loadTlsContexts(config.tls);
   const tenants = await Tenants.load(config, logger, previous);
   const problems = tenants.check();
@@ -40,7 +40,21 @@ export async function loadResources(config: Config, logger: Logger, previous?: T
     throw new ConfigError(problems);
   }
   tenants.takeOverReused();
-  return { tls, tenants };
+  return { tls, tenants, warnings: [...plaintextWarnings(config), ...tenants.warnings()] };
+}
+
+export interface Resources {
+  readonly tls: TlsContexts | undefined;
+  readonly tenants: Tenants;
+  /** Risky settings that still load: logged at start and reload, printed by `popgate check`. */
+  readonly warnings: readonly string[];
+}
+
+function plaintextWarnings(config: Config): string[] {
+  if (config.allowPlaintextAuth !== 'always') return [];
+  return config.listeners.flatMap((l, i) =>
+    l.tls === 'none' ? [`listeners.${i} (${l.host}:${l.port}) has no TLS and allowPlaintextAuth is 'always': passwords cross it in clear`] : [],
+  );
 }
 
 interface Shared {
@@ -51,7 +65,8 @@ interface Shared {
 }
 
 async function buildContext(config: Config, shared: Shared, previous?: Tenants): Promise<ServerContext> {
-  const { tls, tenants } = await loadResources(config, shared.logger, previous);
+  const { tls, tenants, warnings } = await loadResources(config, shared.logger, previous);
+  for (const warning of warnings) shared.logger.warn({ warning }, `config warning: ${warning}`);
   const sharedSecretsAvailable = (): boolean => tenants.all().some(({ auth }) => auth.kind === 'local' && safe(() => auth.users.hasSecrets()));
   const contextOf = (contexts: TlsContexts | undefined, listener: ListenerConfig): SecureContext | undefined =>
     contexts === undefined ? undefined : listener.legacyTls ? contexts.legacy : contexts.modern;

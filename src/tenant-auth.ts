@@ -3,7 +3,7 @@
  * the adapter registry) so the POP3 core can ask it without loading any adapter.
  */
 import type { AdapterAuth } from '../adapters/contract.js';
-import { UsersFile } from './auth/users-file.js';
+import { UsersFile, userNameRuleFor } from './auth/users-file.js';
 
 /**
  * `local`: the gateway verifies the login against its users file, then opens the mailbox.
@@ -15,9 +15,12 @@ export type AuthMode =
   | { readonly kind: 'local'; readonly users: UsersFile; readonly mapped: boolean }
   | { readonly kind: 'passthrough'; readonly passwords: boolean; readonly tokens: boolean };
 
-/** The adapter's auth mode with its users file opened (read lazily; `Tenants.check()` reads it). */
-export function authModeFrom(auth: AdapterAuth): AuthMode {
-  return auth.kind === 'users-file' ? { kind: 'local', users: new UsersFile(auth.path), mapped: auth.mapped } : auth;
+/**
+ * The adapter's auth mode with its users file opened (read lazily; `Tenants.check()` reads it).
+ * `userName`: the tenant's setting, which decides what names its users file may hold.
+ */
+export function authModeFrom(auth: AdapterAuth, userName: string): AuthMode {
+  return auth.kind === 'users-file' ? { kind: 'local', users: new UsersFile(auth.path, userNameRuleFor(userName)), mapped: auth.mapped } : auth;
 }
 
 /** How `popgate route` names an auth mode: the IMAP `auth:` values, or `users file`. */

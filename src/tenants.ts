@@ -39,7 +39,7 @@ async function createTenantStore(name: string, tc: TenantConfig, logger: Logger,
 }
 
 function authModeOf(tc: TenantConfig): AuthMode {
-  return authModeFrom(adapterFor(tc.adapter).auth(tc));
+  return authModeFrom(adapterFor(tc.adapter).auth(tc), tc.userName);
 }
 
 /** Same settings, same store: a reload keeps its connections, caches and users file. */
@@ -152,6 +152,16 @@ export class Tenants {
   /** A generation that will not serve (its config was refused): releases only the stores it created. */
   async discard(): Promise<void> {
     await releaseAll(this.created);
+  }
+
+  /** Users files that others than their owner can read (each file once, however many tenants share it). */
+  warnings(): string[] {
+    const found = new Set<string>();
+    for (const t of this.byName.values()) {
+      const warning = t.auth.kind === 'local' ? t.auth.users.permissionWarning() : undefined;
+      if (warning !== undefined) found.add(warning);
+    }
+    return [...found];
   }
 
   /** Releases the stores this generation still owns (not those a reload took over). */

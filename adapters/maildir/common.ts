@@ -1,5 +1,6 @@
 /** What the Maildir store and its per-session drop share: folder layout, file locations, errors. */
-import { mkdir } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { StoreError } from '../contract.js';
@@ -32,4 +33,32 @@ export function storeErrorFromFs(err: unknown, doing: string): StoreError {
   const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
   const temporary = code === 'EMFILE' || code === 'ENFILE' || code === 'EAGAIN' || code === 'EIO' || code === 'ENOSPC';
   return new StoreError(temporary ? 'TEMPORARY' : 'PERMANENT', `maildir: ${doing}: ${code}`, { cause: err });
+}
+
+/**
+ * The regular files of a folder: a directory (`alice/cur` made `cur/` a user's message), a
+ * symlink, a FIFO or a socket in new/ or cur/ is not a message (reading one fails with EISDIR
+ * mid-RETR, or hangs, or leaves the Maildir). Node resolves DT_UNKNOWN entries with lstat
+ * itself; an entry that still has no type is checked here the same way.
+ */
+export async function regularFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (entry.isFile()) names.push(entry.name);
+    else if (hasNoType(entry) && (await lstat(join(dir, entry.name)).then((st) => st.isFile(), () => false))) names.push(entry.name);
+  }
+  return names;
+}
+
+function hasNoType(entry: Dirent): boolean {
+  return !(
+    entry.isFile() ||
+    entry.isDirectory() ||
+    entry.isSymbolicLink() ||
+    entry.isFIFO() ||
+    entry.isSocket() ||
+    entry.isBlockDevice() ||
+    entry.isCharacterDevice()
+  );
 }

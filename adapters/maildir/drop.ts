@@ -1,5 +1,5 @@
 /** One POP3 session's view of a Maildir: streaming, read-ahead, and the UPDATE state. */
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { LRUCache } from 'lru-cache';
@@ -7,7 +7,7 @@ import { MESSAGE_READ_CHUNK, READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHE
 import { StoreError, type CommitResult, type Maildrop, type MessageInfo } from '../contract.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { ReadAhead } from '../shared/read-ahead.js';
-import { ensureMaildir, storeErrorFromFs, SUBDIRS, type Located, type MaildirStoreOptions } from './common.js';
+import { ensureMaildir, regularFiles, storeErrorFromFs, SUBDIRS, type Located, type MaildirStoreOptions } from './common.js';
 import { parseMaildirName } from './names.js';
 import type { SmallFileReader } from './read-small-file.js';
 
@@ -104,7 +104,7 @@ export class MaildirDrop implements Maildrop {
   /** Another client may have moved the file from new/ to cur/ or changed its flags. */
   private async relocate(id: string): Promise<Located | undefined> {
     for (const sub of SUBDIRS) {
-      const files = await readdir(join(this.root, sub)).catch(() => [] as string[]);
+      const files = await regularFiles(join(this.root, sub)).catch(() => [] as string[]);
       const file = files.find((f) => parseMaildirName(f).base === id);
       if (file !== undefined) {
         const loc = { sub, file };

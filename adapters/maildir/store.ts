@@ -1,5 +1,5 @@
 /** The embedded default backend: one Maildir per user, named by a path template. */
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { StoreError, type BackendLogin, type MailStore, type Maildrop, type MessageInfo, type SessionContext } from '../contract.js';
@@ -7,7 +7,7 @@ import { crlfSizeOfFile } from '../shared/crlf-size.js';
 import { SIZE_CACHE_ENTRIES, SIZE_RESOLVE_CONCURRENCY, SNAPSHOT_CACHE_MESSAGES } from '../shared/limits.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { uidlFromHandle } from '../shared/uidl.js';
-import { ensureMaildir, storeErrorFromFs, SUBDIRS, type Located, type MaildirStoreOptions } from './common.js';
+import { ensureMaildir, regularFiles, storeErrorFromFs, SUBDIRS, type Located, type MaildirStoreOptions } from './common.js';
 import { MaildirDrop } from './drop.js';
 import { isMessageFileName, parseMaildirName } from './names.js';
 import { SmallFileReader } from './read-small-file.js';
@@ -90,7 +90,7 @@ export class MaildirStore implements MailStore {
     for (const sub of SUBDIRS) {
       let files: string[];
       try {
-        files = await readdir(join(root, sub));
+        files = await regularFiles(join(root, sub));
       } catch (err) {
         throw storeErrorFromFs(err, `reading ${sub}/`);
       }

@@ -12,6 +12,7 @@
  *    text before the first placeholder (see {@link overlapProblem}).
  */
 import { StoreError, type BackendLogin } from '../contract.js';
+import { loggableName } from '../shared/log-text.js';
 
 export const PLACEHOLDERS = ['user', 'local', 'domain'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
@@ -83,7 +84,7 @@ function valueOf(name: Placeholder, login: BackendLogin, userSegments: number): 
   const wanted = name === 'user' ? userSegments : 1;
   if (segments.length !== wanted || !segments.every(isSafeSegment)) {
     const shape = wanted === 1 ? 'one path segment' : `${wanted} path segments (as the tenant's userName makes)`;
-    throw new StoreError('PERMANENT', `s3: {${name}} ${JSON.stringify(value)} cannot be used in a key prefix: it must be ${shape}, none empty, "." or ".." and without control characters`);
+    throw new StoreError('PERMANENT', `s3: {${name}} "${loggableName(value)}" cannot be used in a key prefix: it must be ${shape}, none empty, "." or ".." and without control characters`);
   }
   return value;
 }

@@ -35,7 +35,14 @@ export function parseConfig(text: string, baseDir: string): Config {
     // After the first syntax error the parser reports every later token too: the first says it.
     throw new ConfigError(doc.errors.slice(0, 1).map((e) => `yaml: ${e.message.split('\n')[0]}`));
   }
-  const result = configSchema.safeParse(doc.toJS() ?? {});
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err) {
+    // toJS refuses alias bombs (and other unresolvable documents) by throwing: still a bad config.
+    throw new ConfigError([`yaml: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const result = configSchema.safeParse(data ?? {});
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
   return resolvePaths(result.data, baseDir);
 }

@@ -39,6 +39,12 @@ export const tenantCommonFields = {
    * logins without a host part.
    */
   certificate: z.strictObject({ ...tlsFiles, serverNames: z.array(z.string().min(1)).optional() }).optional(),
+  /**
+   * The backend treats `alice`, `ALICE` and `Alice` as one mailbox, so the maildrop lock and
+   * LOGIN-DELAY must too. Default: true for IMAP (Dovecot and most servers fold user names),
+   * false for Maildir and S3 (paths and keys are case-sensitive).
+   */
+  caseInsensitiveUsers: z.boolean().optional(),
   /** Gmail-style `recent:user` logins: list the last `days` of mail whatever was downloaded before. */
   recent: z.strictObject({ enabled: z.boolean().default(false), days: z.number().int().min(1).max(3650).default(30) }).default({ enabled: false, days: 30 }),
 };

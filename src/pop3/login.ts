@@ -11,17 +11,18 @@ import { HashBusy } from '../auth/hash-gate.js';
 import { spendVerifyCost } from '../auth/local-verifier.js';
 import { Pop3Error, ErrorReplies, StoreError, replyForStoreError } from '../errors.js';
 import { combinedLease } from '../locks/tenant-sessions.js';
+import { loggableName } from '../../adapters/shared/log-text.js';
 import type { Logger } from '../logger.js';
 import type { Tenant } from '../tenants.js';
 import type { Session } from './session.js';
-import { loginDelayOf, mechanismsOf } from './tenant-policy.js';
+import { loginDelayOf, maildropKeyOf, mechanismsOf } from './tenant-policy.js';
 import { backendLoginFor } from './backend-login.js';
 import { Transaction } from './transaction.js';
 
 /** `mechanism`: the SASL mechanism used, checked against the routed tenant's list. */
 export async function login(conn: Session, creds: Credentials, mechanism?: string): Promise<void> {
   const started = Date.now();
-  const log = conn.log.child({ login: creds.login, method: creds.kind });
+  const log = conn.log.child({ login: loggableName(creds.login), method: creds.kind });
   const fail = async (reply: Pop3Error, outcome: string, reason?: string): Promise<never> => {
     if (reply === ErrorReplies.authFailed) await failDelay(conn);
     log.info({ outcome, ms: Date.now() - started, ...(reason !== undefined && { reason }) }, 'login failed');
@@ -57,7 +58,7 @@ export async function login(conn: Session, creds: Credentials, mechanism?: strin
   try {
     // Passthrough: opening is the credential check, so it must come before the lock.
     if (tenant.auth.kind === 'passthrough') drop = await open();
-    const lockKey = `${tenant.name}/${tenant.store.lockKey(backendLogin)}`;
+    const lockKey = maildropKeyOf(tenant, backendLogin);
     const delay = loginDelayOf(config, tenant);
     if (!conn.ctx.loginDelay.allows(lockKey, delay)) return await refuse(drop, log, ErrorReplies.loginDelay, 'login-delay');
     const slot = conn.ctx.tenantSessions.tryEnter(tenant.name, tenant.config.maxConnections);
@@ -80,9 +81,10 @@ export async function login(conn: Session, creds: Credentials, mechanism?: strin
       return;
     }
     conn.ctx.loginDelay.record(lockKey, delay);
-    conn.enterTransaction(tx, creds.login, tenant);
+    // The connection keeps the name only for its log lines (quit, disconnect): the safe form.
+    conn.enterTransaction(tx, loggableName(creds.login), tenant);
     log.info(
-      { outcome: 'ok', tenant: tenant.name, adapter: tenant.store.kind, user, recent: routed.recent, messages: drop.messages.length, ms: Date.now() - started },
+      { outcome: 'ok', tenant: tenant.name, adapter: tenant.store.kind, user: loggableName(user), recent: routed.recent, messages: drop.messages.length, ms: Date.now() - started },
       'login',
     );
   } catch (err) {

@@ -2,6 +2,7 @@
  * A tenant's own login rules and capability values, falling back to the global config. Before
  * login the tenant is unknown (unless SNI named it), so CAPA shows what any tenant may allow.
  */
+import type { BackendLogin } from '../../adapters/contract.js';
 import type { Config } from '../config/schema.js';
 import type { Tenant } from '../tenants.js';
 
@@ -20,6 +21,20 @@ export function mechanismsOfAny(config: Config, tenants: readonly Tenant[]): str
 
 export function loginDelayOf(config: Config, tenant: Tenant): number {
   return tenant.config.loginDelaySeconds ?? config.capabilities.loginDelaySeconds;
+}
+
+export function caseInsensitiveUsersOf(tenant: Tenant): boolean {
+  return tenant.config.caseInsensitiveUsers ?? tenant.config.adapter === 'imap';
+}
+
+/**
+ * The key of the maildrop lock and of LOGIN-DELAY. Where the backend folds user names, the
+ * whole store key is folded: within one tenant its other parts (host, folder, path) are fixed,
+ * so only the user part can differ, and case variants of one user then share the key.
+ */
+export function maildropKeyOf(tenant: Tenant, login: BackendLogin): string {
+  const key = tenant.store.lockKey(login);
+  return `${tenant.name}/${caseInsensitiveUsersOf(tenant) ? key.toLowerCase() : key}`;
 }
 
 export function expireOf(config: Config, tenant: Tenant): Expire | undefined {

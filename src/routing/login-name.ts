@@ -10,7 +10,7 @@ export type Separator = (typeof SEPARATORS)[number];
 export const MAX_LOGIN_NAME = 320;
 
 const RECENT_PREFIX = 'recent:';
-/** C0 controls, space and DEL: never part of a user name (and never echoed into logs raw). */
+/** C0 controls, space, DEL and C1 controls: never part of a user name. (Logs escape names: loggableName.) */
 const FORBIDDEN = /[\u0000-\u0020\u007f-\u009f]/u;
 
 export interface LoginName {

@@ -6,6 +6,7 @@
  */
 import type { TenantConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { loggableName } from '../../adapters/shared/log-text.js';
 import { normaliseDomain, parseDomainPattern, patternText } from './domain-name.js';
 import { DomainTable } from './domain-table.js';
 import { parseLoginName, splitAt, type Separator } from './login-name.js';
@@ -116,7 +117,7 @@ export class Router<T extends RoutableTenant> {
       const split = splitAt(name, '@');
       if (split === undefined) return { reason: 'empty local part or domain around @' };
       const domain = normaliseDomain(split.host);
-      if (domain === undefined) return { reason: `'${split.host}' is not a domain name` };
+      if (domain === undefined) return { reason: `'${loggableName(split.host)}' is not a domain name` };
       const hit = this.byDomain.match(domain);
       if (hit !== undefined && hit.value.config.separators.includes('@')) {
         return { tenant: hit.value, local: split.local, domain, via: 'domain', matched: hit.pattern, separator: '@' };

@@ -3,10 +3,11 @@
  * codes, POPGATE_CONFIG, serve + SIGTERM, check, demo, and the users-file commands.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { hashPassword } from '../../src/auth/password-hash.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { messageFiles } from '../helpers/maildir.js';
 import { Pop3TestClient } from '../helpers/pop3-client.js';
@@ -41,6 +42,17 @@ allowPlaintextAuth: always
 limits: ${limits}
 ${extra}`;
 
+/** Nine levels of nine aliases each: 9^9 nodes if expanded (the parser refuses to). */
+function aliasBomb(): string {
+  const lines = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const name = String.fromCharCode(97 + i);
+    lines.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${prev}`).join(', ')}]`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 describe('popgate --version', () => {
   it('--version and -V print the package version and exit 0', async () => {
     const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
@@ -61,6 +73,7 @@ describe('popgate serve/check: config errors', () => {
     { name: 'a starttls listener without a tls section', text: VALID(1110).replace('port: 1110 }', 'port: 1110, tls: starttls }'), key: /^config error: listeners\.0\.tls: /m },
     { name: 'a TLS listener whose cert file is missing', text: VALID(1110, 'tls: { cert: nope-cert.pem, key: nope-key.pem }').replace('port: 1110 }', 'port: 1110, tls: implicit }'), key: /^config error: tls\.cert: cannot read/m },
     { name: 'a YAML syntax error', text: 'listeners: [\n', key: /^config error: yaml: /m },
+    { name: 'a YAML alias bomb', text: aliasBomb(), key: /^config error: yaml: Excessive alias count/m },
     { name: 'a users file with a plaintext password', text: VALID(1110).replace('users.yaml', 'bad-users.yaml'), key: /^config error: tenants\.main\.users: .*bob\.password/m },
   ];
   /** serve and check on every case, run concurrently up front (each is a node start-up). */
@@ -397,5 +410,113 @@ describe('popgate user add|passwd|remove|list', () => {
       assert.notEqual(r.code, 0, `${args.join(' ')} with ${JSON.stringify(input)} must fail`);
     }
     assert.equal(readFileSync(usersFile, 'utf8'), before, 'the file is unchanged');
+  });
+});
+
+describe('popgate check/serve: users file permissions and names, plaintext warnings', () => {
+  let dir: string;
+  let hash: string;
+  before(async () => {
+    dir = tempDir('cli-users-rules');
+    hash = await hashPassword('pw');
+  });
+  after(() => cleanup(dir));
+
+  /** A config whose only tenant reads `users-<tag>.yaml`, written with `names` and `mode`. */
+  function setup(tag: string, opts: { mode?: number; names?: readonly string[]; config?: string; tenantExtra?: string } = {}): string {
+    const users = join(dir, `users-${tag}.yaml`);
+    const entries = (opts.names ?? ['alice']).map((n) => `  ${JSON.stringify(n)}: { password: '${hash}' }\n`).join('');
+    writeFileSync(users, `users:\n${entries}`);
+    chmodSync(users, opts.mode ?? 0o600);
+    const config = join(dir, `config-${tag}.yaml`);
+    writeFileSync(
+      config,
+      opts.config ??
+        `listeners: [{ host: 127.0.0.1, port: 1110 }]\ntenants:\n  main: { adapter: maildir, path: "mail/{user}", users: users-${tag}.yaml${opts.tenantExtra ?? ''} }\n`,
+    );
+    return config;
+  }
+
+  it('a users file with mode 0600 and the default plaintext policy: ok, no warning', async () => {
+    const r = await cli(['check', '--config', setup('clean')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+  });
+
+  it('a users file others can read (0644) or the group can read (0640): ok with a warning naming the file and the mode', async () => {
+    for (const [mode, who] of [
+      [0o644, 'anyone can read it'],
+      [0o640, 'its group can read it'],
+      [0o620, 'its group can write it'],
+    ] as const) {
+      const r = await cli(['check', '--config', setup(`mode-${mode.toString(8)}`, { mode })]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`^warning: users file \\S+users-mode-${mode.toString(8)}\\.yaml has mode 0${mode.toString(8)}: ${who}`, 'm'));
+    }
+  });
+
+  it('a users file others can write (0602, 0666) is a config error (exit 2) for check and serve', async () => {
+    for (const mode of [0o602, 0o666]) {
+      const config = setup(`writable-${mode.toString(8)}`, { mode });
+      for (const cmd of ['check', 'serve']) {
+        const r = await cli([cmd, '--config', config]);
+        assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+        assert.match(r.stderr, /^config error: tenants\.main\.users: users file \S+ is writable by others \(mode 06\d\d\)/m);
+      }
+    }
+  });
+
+  it("allowPlaintextAuth: always on a listener without TLS: check warns, naming the listener", async () => {
+    const config = setup('plain', {
+      config: `listeners: [{ host: 127.0.0.1, port: 1110 }]\ntenants:\n  main: { adapter: maildir, path: "mail/{user}", users: users-plain.yaml }\nallowPlaintextAuth: always\n`,
+    });
+    const r = await cli(['check', '--config', config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: listeners\.0 \(127\.0\.0\.1:1110\) has no TLS and allowPlaintextAuth is 'always'/m);
+  });
+
+  it('serve logs the same warnings at start-up', async () => {
+    const port = await freePort();
+    const config = setup('serve-warn', {
+      mode: 0o644,
+      config: `listeners: [{ host: 127.0.0.1, port: ${port} }]\ntenants:\n  main: { adapter: maildir, path: "mail/{user}", users: users-serve-warn.yaml }\nallowPlaintextAuth: always\n`,
+    });
+    const p = start(['serve', '--config', config]);
+    try {
+      await waitForGreeting(port, p);
+      const warnings = p
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: number; warning?: string })
+        .filter((l) => l.level === 40 && l.warning !== undefined)
+        .map((l) => l.warning as string);
+      assert.ok(warnings.some((w) => /users-serve-warn\.yaml has mode 0644/.test(w)), JSON.stringify(warnings));
+      assert.ok(warnings.some((w) => /^listeners\.0 .*in clear/.test(w)), JSON.stringify(warnings));
+    } finally {
+      stop(p);
+    }
+  });
+
+  it('a users file entry whose name popgate user add would refuse is a config error naming the entry (escaped)', async () => {
+    for (const bad of ['../etc', '-rf', 'two words', 'a/b', 'x'.repeat(129), 'eve\u2028admin']) {
+      const r = await cli(['check', '--config', setup(`bad-${Buffer.from(bad).toString('hex').slice(0, 16)}`, { names: ['alice', bad] })]);
+      assert.equal(r.code, 2, `${JSON.stringify(bad)}: ${r.stderr}`);
+      assert.match(r.stderr, /^config error: tenants\.main\.users: users file \S+: users\.\S.*: not a valid user name/m);
+      assert.ok(!r.stderr.includes('\u2028'), 'the name is escaped');
+    }
+    const escaped = await cli(['check', '--config', setup('bad-sep', { names: ['eve\u2028admin'] })]);
+    assert.match(escaped.stderr, /users\.eve\\u\{2028\}admin: not a valid user name/);
+  });
+
+  it("a tenant whose userName puts a '/' in names ({domain}/{local}) may hold example.com/john, not example.com/../x", async () => {
+    const extra = ", userName: '{domain}/{local}', domains: [example.com]";
+    const ok = await cli(['check', '--config', setup('slash-ok', { names: ['example.com/john'], tenantExtra: extra })]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const bad = await cli(['check', '--config', setup('slash-bad', { names: ['example.com/../x'], tenantExtra: extra })]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /users\.example\.com\/\.\.\/x: not a valid user name/);
+    const plain = await cli(['check', '--config', setup('slash-plain', { names: ['example.com/john'] })]);
+    assert.equal(plain.code, 2, 'without such a template a / is refused');
   });
 });
