@@ -383,10 +383,16 @@ export function runContractSuite(fx: ContractFixture): void {
     it('10,000 messages: STAT, LIST and UIDL agree and list every message', async () => {
       const count = 10_000;
       const msgs = Array.from({ length: count }, (_, i) => small(i + 1));
+      let t = Date.now();
       await fx.seed(msgs);
+      const seededMs = Date.now() - t;
+      t = Date.now();
       const c = await session(gw, fx);
+      const loginMs = Date.now() - t;
+      t = Date.now();
       const total = msgs.reduce((a, b) => a + crlf(b).length, 0);
       assert.equal(await c.command('STAT', 60_000), `+OK ${count} ${total}`);
+      console.log(`${fx.name}: 10,000 messages seeded in ${seededMs} ms, login ${loginMs} ms, first STAT ${Date.now() - t} ms`);
       const sizes = await listSizes(c);
       assert.equal(sizes.length, count);
       assert.deepEqual(sizes, msgs.map((x) => crlf(x).length));
