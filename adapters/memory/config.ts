@@ -23,6 +23,8 @@ export const memoryTenantFields = {
   users: z.string().min(1),
   /** Each user's initial mailbox, by backend user name; a user without one has an empty mailbox. */
   mailboxes: z.record(z.string().min(1), mailboxSchema).default({}),
+  /** At QUIT: remove deleted messages from memory (`expunge`), or leave every message (`keep`, demos). */
+  deleteMode: z.enum(['expunge', 'keep']).default('expunge'),
 };
 
 export type MemoryMessageConfig = z.infer<typeof messageSchema>;
@@ -31,6 +33,7 @@ export type MemoryMailboxConfig = z.infer<typeof mailboxSchema>;
 /** What the store needs (the tenant config has more). */
 export interface MemoryStoreConfig {
   readonly mailboxes: Readonly<Record<string, MemoryMailboxConfig>>;
+  readonly deleteMode?: 'expunge' | 'keep';
 }
 
 /**

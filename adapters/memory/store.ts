@@ -50,9 +50,11 @@ export class MemoryStore implements MailStore {
   private readonly boxes = new Map<string, StoredMessage[]>();
   /** The messages' arrival, for `recent:` logins: when the store read them. */
   private readonly loadedAt = new Date();
+  private readonly keep: boolean;
 
   /** @throws Error when a folder cannot be read or two messages of a mailbox share an id. */
   constructor(config: MemoryStoreConfig) {
+    this.keep = config.deleteMode === 'keep';
     for (const [user, box] of Object.entries(config.mailboxes)) {
       const seen = new Set<string>();
       const messages = load(box).map(({ bytes, id }, position): StoredMessage => {
@@ -71,7 +73,7 @@ export class MemoryStore implements MailStore {
 
   async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
     const recentOnly = ctx.listSince !== undefined && ctx.listSince > this.loadedAt;
-    return new MemoryMaildrop(this.boxes, login.user, recentOnly ? [] : [...(this.boxes.get(login.user) ?? [])]);
+    return new MemoryMaildrop(this.boxes, login.user, this.keep, recentOnly ? [] : [...(this.boxes.get(login.user) ?? [])]);
   }
 }
 
@@ -79,6 +81,7 @@ class MemoryMaildrop implements Maildrop {
   constructor(
     private readonly boxes: Map<string, StoredMessage[]>,
     private readonly user: string,
+    private readonly keep: boolean,
     readonly messages: readonly StoredMessage[],
   ) {}
 
@@ -89,6 +92,7 @@ class MemoryMaildrop implements Maildrop {
   }
 
   async commit(change: { readonly deleted: readonly string[] }): Promise<CommitResult> {
+    if (this.keep) return { removed: 0, failed: [] };
     const gone = new Set(change.deleted);
     const box = this.boxes.get(this.user) ?? [];
     const kept = box.filter((m) => !gone.has(m.id));
