@@ -4,6 +4,7 @@ import type { TenantConfig } from '../src/config/schema.js';
 import type { MailStore } from './contract.js';
 import { ImapStore } from './imap/store.js';
 import { MaildirStore } from './maildir/store.js';
+import { MemoryStore } from './memory/store.js';
 import { S3Store } from './s3/store.js';
 
 export interface AdapterDeps {
@@ -20,5 +21,7 @@ export function createStore(tenant: TenantConfig, deps: AdapterDeps): MailStore 
       return new ImapStore(tenant, deps.logger, deps.sessionIdleMs);
     case 's3':
       return new S3Store(tenant, deps.logger, deps.sessionIdleMs);
+    case 'memory':
+      return new MemoryStore(tenant);
   }
 }

@@ -28,6 +28,8 @@ function authModeOf(tc: TenantConfig): AuthMode {
     case 's3':
       // The bucket has no per-user passwords: the gateway's users file is the check.
       return { kind: 'local', users: new UsersFile(tc.users), mapped: false };
+    case 'memory':
+      return { kind: 'local', users: new UsersFile(tc.users), mapped: false };
   }
 }
 

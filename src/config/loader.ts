@@ -1,6 +1,7 @@
 /** Reads the config file (YAML), validates it and resolves relative paths. The only reader of process.env. */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { memoryAdapter } from '../../adapters/memory/config.js';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -69,5 +70,7 @@ function adapterPaths(t: TenantConfig, abs: (p: string) => string): TenantConfig
       return { ...t, ca: t.ca === undefined ? undefined : abs(t.ca), users: t.users === undefined ? undefined : abs(t.users) };
     case 's3':
       return { ...t, users: abs(t.users) };
+    case 'memory':
+      return memoryAdapter.resolvePaths(t, abs);
   }
 }

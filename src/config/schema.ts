@@ -1,5 +1,6 @@
 /** The config file's shape: every key, its default and its rule. */
 import { z } from 'zod';
+import { memoryTenantFields } from '../../adapters/memory/config.js';
 import { s3TenantFields } from '../../adapters/s3/config.js';
 
 const port = z.number().int().min(0).max(65_535);
@@ -108,7 +109,10 @@ const imapTenantSchema = z
 /** An S3 bucket (AWS, MinIO, R2, Ceph) whose objects are raw messages; fields in adapters/s3/config.ts. */
 const s3TenantSchema = z.strictObject({ adapter: z.literal('s3'), ...s3TenantFields, ...tenantCommonFields });
 
-export const tenantSchema = z.discriminatedUnion('adapter', [maildirTenantSchema, imapTenantSchema, s3TenantSchema]);
+/** Messages held in memory, from the config or a folder of .eml files; fields in adapters/memory/config.ts. */
+const memoryTenantSchema = z.strictObject({ adapter: z.literal('memory'), ...memoryTenantFields, ...tenantCommonFields });
+
+export const tenantSchema = z.discriminatedUnion('adapter', [maildirTenantSchema, imapTenantSchema, s3TenantSchema, memoryTenantSchema]);
 
 export const limitsSchema = z.strictObject({
   /** RFC 1939 asks for at least 10 minutes; lower values are allowed (with a warning) for tests. */
