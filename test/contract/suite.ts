@@ -32,8 +32,13 @@ export interface ContractFixture {
   start(): Promise<void>;
   /** Makes the mailbox hold exactly these raw messages, listed in this order. */
   seed(messages: readonly Buffer[]): Promise<void>;
-  /** The raw messages the backend holds now, in listing order (as stored, before any conversion). */
-  contents(): Promise<Buffer[]>;
+  /** The backend reads its messages when the gateway starts: the suite restarts it after seed(). */
+  readonly readsAtStart?: boolean;
+  /**
+   * The raw messages the backend holds now, in listing order (as stored, before any conversion).
+   * A backend that lives inside the gateway may answer through it.
+   */
+  contents(gateway: TestGateway): Promise<Buffer[]>;
   /** The gateway's tenant block for this backend. */
   tenant(paths: { readonly usersFile: string; readonly dir: string }): Record<string, unknown>;
   /** Removes the message seeded at `index` behind the gateway's back (another client). */
@@ -159,6 +164,13 @@ export function runContractSuite(fx: ContractFixture): void {
     const startGateway = async (): Promise<void> => {
       gw = await startTestGateway({ users: fx.gatewayUsers, tenantConfig: (paths) => fx.tenant(paths) });
     };
+    const seed = async (messages: readonly Buffer[]): Promise<void> => {
+      await fx.seed(messages);
+      if (fx.readsAtStart === true) {
+        await gw.stop();
+        await startGateway();
+      }
+    };
     before(async () => {
       await fx.start();
       await startGateway();
@@ -169,7 +181,7 @@ export function runContractSuite(fx: ContractFixture): void {
     });
 
     it('an empty mailbox: STAT 0 0, empty LIST and UIDL, RETR 1 refused', async () => {
-      await fx.seed([]);
+      await seed([]);
       const c = await session(gw, fx);
       assert.equal(await c.command('STAT'), '+OK 0 0');
       assert.deepEqual(await listSizes(c), []);
@@ -180,7 +192,7 @@ export function runContractSuite(fx: ContractFixture): void {
     });
 
     it('lists every message with its exact size: LIST sizes = octets RETR sends = STAT total; RETR bytes are the message, CRLF, dot-stuffing undone', async () => {
-      await fx.seed(CORPUS.map((x) => x.raw));
+      await seed(CORPUS.map((x) => x.raw));
       const c = await session(gw, fx);
       const sizes = await listSizes(c);
       assert.equal(sizes.length, CORPUS.length);
@@ -198,12 +210,12 @@ export function runContractSuite(fx: ContractFixture): void {
         assert.ok(framing === 0 || framing === 2, `${name}: framing ${framing}`);
       }
       assert.match(await c.quit(), /^\+OK/);
-      sameContents(await fx.contents(), CORPUS.map((x) => x.raw), 'nothing was changed');
+      sameContents(await fx.contents(gw), CORPUS.map((x) => x.raw), 'nothing was changed');
     });
 
     it(`NUL octets reach the client as 0x${fx.deviations.nulSentAs.toString(16).padStart(2, '0')} (declared), same size`, async () => {
       const raw = m('Subject: nul\n\n\0\0x\0\n');
-      await fx.seed([raw]);
+      await seed([raw]);
       const c = await session(gw, fx);
       const r = await c.multiline('RETR 1');
       assert.equal(r.status, `+OK ${crlf(raw).length} octets`);
@@ -213,7 +225,7 @@ export function runContractSuite(fx: ContractFixture): void {
     });
 
     it('TOP n for n = 0, 1, 3 and a large n: header, empty line and n body lines, on every message of the corpus', async () => {
-      await fx.seed(CORPUS.map((x) => x.raw));
+      await seed(CORPUS.map((x) => x.raw));
       const c = await session(gw, fx);
       for (const [i, { name, raw }] of CORPUS.entries()) {
         for (const n of [0, 1, 3, 99_999_999]) {
@@ -229,7 +241,7 @@ export function runContractSuite(fx: ContractFixture): void {
 
     it('UIDLs are unique, 1-70 printable octets, and the same in every session and after a gateway restart', async () => {
       const msgs = [small(1), small(2), small(3), small(4)];
-      await fx.seed(msgs);
+      await seed(msgs);
       const c1 = await session(gw, fx);
       const first = await uidls(c1);
       assert.equal(first.length, 4);
@@ -249,7 +261,7 @@ export function runContractSuite(fx: ContractFixture): void {
 
     it('DELE then a dropped connection deletes nothing; DELE, RSET, QUIT deletes nothing; DELE then QUIT deletes exactly those messages', async () => {
       const msgs = [small(1), small(2), small(3), small(4)];
-      await fx.seed(msgs);
+      await seed(msgs);
       const c0 = await session(gw, fx);
       const ids = await uidls(c0);
       await c0.quit();
@@ -264,20 +276,20 @@ export function runContractSuite(fx: ContractFixture): void {
       c1.destroy();
       // The drop is seen by the gateway at once; give its close path a moment before looking.
       await new Promise((r) => setTimeout(r, 100));
-      sameContents(await fx.contents(), msgs, 'after a drop');
+      sameContents(await fx.contents(gw), msgs, 'after a drop');
 
       const c2 = await session(gw, fx);
       assert.match(await c2.command('DELE 2'), /^\+OK/);
       assert.match(await c2.command('RSET'), /^\+OK/);
       assert.match(await c2.command('STAT'), /^\+OK 4 /);
       assert.match(await c2.quit(), /^\+OK/);
-      sameContents(await fx.contents(), msgs, 'after RSET + QUIT');
+      sameContents(await fx.contents(gw), msgs, 'after RSET + QUIT');
 
       const c3 = await session(gw, fx);
       assert.match(await c3.command('DELE 2'), /^\+OK/);
       assert.match(await c3.command('DELE 4'), /^\+OK/);
       assert.match(await c3.quit(), /^\+OK/);
-      sameContents(await fx.contents(), [msgs[0] as Buffer, msgs[2] as Buffer], 'after DELE + QUIT');
+      sameContents(await fx.contents(gw), [msgs[0] as Buffer, msgs[2] as Buffer], 'after DELE + QUIT');
 
       const c4 = await session(gw, fx);
       assert.deepEqual(await uidls(c4), [ids[0], ids[2]], 'the rest keep their UIDLs');
@@ -293,7 +305,7 @@ export function runContractSuite(fx: ContractFixture): void {
       const failDeletion = fx.failDeletion;
       it('a partial commit failure: QUIT answers -ERR [SYS/TEMP] 1 of 2, the other message is deleted, the failed one is listed again', async () => {
         const msgs = [small(1), small(2), small(3)];
-        await fx.seed(msgs);
+        await seed(msgs);
         const c0 = await session(gw, fx);
         const ids = await uidls(c0);
         await c0.quit();
@@ -306,7 +318,7 @@ export function runContractSuite(fx: ContractFixture): void {
         } finally {
           await undo();
         }
-        sameContents(await fx.contents(), [msgs[0] as Buffer, msgs[2] as Buffer], 'the failed one stays, the other is gone');
+        sameContents(await fx.contents(gw), [msgs[0] as Buffer, msgs[2] as Buffer], 'the failed one stays, the other is gone');
         const c2 = await session(gw, fx);
         assert.deepEqual(await uidls(c2), [ids[0], ids[2]]);
         await c2.quit();
@@ -322,7 +334,7 @@ export function runContractSuite(fx: ContractFixture): void {
       const removeBehind = fx.removeBehind;
       it('a message removed by another client during the session: -ERR for that message only; the others are served', async () => {
         const msgs = [small(1), small(2), small(3)];
-        await fx.seed(msgs);
+        await seed(msgs);
         const c = await session(gw, fx);
         assert.match(await c.command('STAT'), /^\+OK 3 /);
         await removeBehind(1);
@@ -346,7 +358,7 @@ export function runContractSuite(fx: ContractFixture): void {
       const addBehind = fx.addBehind;
       it('a message added during the session is not in its snapshot (next session lists it)', async () => {
         const msgs = [small(1), small(2)];
-        await fx.seed(msgs);
+        await seed(msgs);
         const c = await session(gw, fx);
         const stat = await c.command('STAT');
         await addBehind(small(3));
@@ -363,7 +375,7 @@ export function runContractSuite(fx: ContractFixture): void {
     it('a client that disconnects in the middle of a large RETR: the gateway stays healthy, nothing is deleted', async () => {
       const big = largeMessage();
       const msgs = [small(1), big, small(3)];
-      await fx.seed(msgs);
+      await seed(msgs);
       const c = await session(gw, fx);
       assert.match(await c.command('DELE 1'), /^\+OK/);
       c.send('RETR 2\r\n');
@@ -377,14 +389,14 @@ export function runContractSuite(fx: ContractFixture): void {
       assert.equal(r.status, `+OK ${crlf(big).length} octets`);
       assert.ok(r.body.equals(retrBody(big, fx.deviations.nulSentAs)));
       assert.match(await c2.quit(), /^\+OK/);
-      sameContents(await fx.contents(), msgs, 'nothing deleted');
+      sameContents(await fx.contents(gw), msgs, 'nothing deleted');
     });
 
     it('10,000 messages: STAT, LIST and UIDL agree and list every message', async () => {
       const count = 10_000;
       const msgs = Array.from({ length: count }, (_, i) => small(i + 1));
       let t = Date.now();
-      await fx.seed(msgs);
+      await seed(msgs);
       const seededMs = Date.now() - t;
       t = Date.now();
       const c = await session(gw, fx);
@@ -401,7 +413,7 @@ export function runContractSuite(fx: ContractFixture): void {
       const r = await c.multiline(`RETR ${count}`);
       assert.ok(r.body.equals(retrBody(msgs[count - 1] as Buffer, fx.deviations.nulSentAs)), 'the last one is the last seeded');
       await c.quit();
-      await fx.seed([]);
+      await seed([]);
     });
   });
 }
