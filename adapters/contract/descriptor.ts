@@ -72,6 +72,8 @@ export interface AdapterDescriptor<Kind extends string = string, Schema extends 
    * wherever popgate is started.
    */
   readonly pathKeys: readonly PathKey<z.output<Schema>>[];
+  /** Paths nested deeper than a top-level setting (a folder per mailbox), resolved with `abs`. */
+  resolveNestedPaths?(config: z.output<Schema>, abs: (path: string) => string): z.output<Schema>;
   auth(config: z.output<Schema>): AdapterAuth;
   /**
    * Where a backend user's mail lives, in the adapter's own terms, for `popgate route` (which

@@ -8,8 +8,10 @@ const CR = 0x0d;
 
 export class TopFilter {
   private inBody = false;
-  /** The current header line has content so far (so a LF ends a non-empty line). */
-  private lineHasContent = false;
+  /** Octets of the current header line seen in earlier chunks (only 0, 1 or more matters). */
+  private lineOctets = 0;
+  /** That line's last octet so far was CR (a lone CR before the LF still makes it empty). */
+  private lineEndsCR = false;
   private bodyLinesLeft: number;
   done = false;
 
@@ -24,12 +26,17 @@ export class TopFilter {
     while (!this.inBody) {
       const lf = chunk.indexOf(LF, pos);
       if (lf < 0) {
-        if (pos < chunk.length && !(chunk.length - pos === 1 && chunk[pos] === CR)) this.lineHasContent = true;
+        if (pos < chunk.length) {
+          this.lineOctets = Math.min(this.lineOctets + chunk.length - pos, 2);
+          this.lineEndsCR = chunk[chunk.length - 1] === CR;
+        }
         return chunk;
       }
-      const lineLen = lf - pos - (lf > pos && chunk[lf - 1] === CR ? 1 : 0);
-      if (lineLen === 0 && !this.lineHasContent) this.inBody = true;
-      this.lineHasContent = false;
+      const octets = this.lineOctets + lf - pos;
+      const lastIsCR = lf > pos ? chunk[lf - 1] === CR : this.lineEndsCR;
+      if (octets === 0 || (octets === 1 && lastIsCR)) this.inBody = true;
+      this.lineOctets = 0;
+      this.lineEndsCR = false;
       pos = lf + 1;
     }
     if (this.bodyLinesLeft === 0) {

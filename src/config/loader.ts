@@ -76,5 +76,6 @@ function adapterPaths(t: TenantConfig, abs: (p: string) => string): TenantConfig
     // An unset optional path stays unset (the key is kept, as undefined).
     resolved[key] = typeof value === 'string' ? abs(value) : value;
   }
-  return resolved as TenantConfig;
+  const adapter = adapterFor(t.adapter);
+  return (adapter.resolveNestedPaths?.(resolved as never, abs) ?? resolved) as TenantConfig;
 }
