@@ -166,10 +166,10 @@ export class Tenants {
 
   /** Releases the stores this generation still owns (not those a reload took over). */
   async shutdown(): Promise<void> {
-    await Promise.all(this.all().filter((t) => !this.handedOver.has(t.store)).map((t) => t.store.shutdown?.()));
+    await Promise.all(this.all().filter((t) => !this.handedOver.has(t.store)).map((t) => t.store.shutdown?.() ?? Promise.resolve()));
   }
 }
 
 async function releaseAll(stores: readonly MailStore[]): Promise<void> {
-  await Promise.allSettled(stores.map((s) => s.shutdown?.()));
+  await Promise.allSettled(stores.map((s) => s.shutdown?.() ?? Promise.resolve()));
 }

@@ -41,7 +41,7 @@ export class SmallFileReader {
     try {
       return Promise.resolve(readSmallFileSync(path, maxBytes));
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     } finally {
       const slow = this.now() - started > SLOW_READ_MS + (maxBytes / 1024) * SLOW_READ_MS_PER_KIB;
       this.recentSlow = ((this.recentSlow << 1) | (slow ? 1 : 0)) & ((1 << RECENT_READS) - 1);

@@ -43,7 +43,7 @@ export class UnreadableObjectError extends StoreError {
 function sdkFailure(err: unknown): SdkFailure {
   // A StoreError made here keeps the SDK error as its cause.
   const inner = err instanceof StoreError && err.cause !== undefined ? err.cause : err;
-  return (inner ?? {}) as SdkFailure;
+  return (inner ?? {});
 }
 
 /** The gateway's credentials were refused, for a request of this scope. */

@@ -17,6 +17,7 @@ export interface CachedSize {
 
 /** Octets a string holds in V8: one per character, two when any is outside Latin-1. */
 function stringOctets(s: string): number {
+  // eslint-disable-next-line no-control-regex -- the Latin-1 range starts at NUL
   return /[^\x00-\xff]/.test(s) ? 2 * s.length : s.length;
 }
 

@@ -16,15 +16,14 @@ export interface ClientArgs {
 
 /** `HOST PORT USER PASSWORD` then `--name value` options and boolean `--flags`. */
 export function parseClientArgs(argv: readonly string[], usage: string, valued: readonly string[], booleans: readonly string[]): ClientArgs {
-  const options = Object.fromEntries([
-    ...valued.map((n) => [n, { type: 'string' as const }]),
-    ...booleans.map((n) => [n, { type: 'boolean' as const }]),
-  ]);
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const n of valued) options[n] = { type: 'string' };
+  for (const n of booleans) options[n] = { type: 'boolean' };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n${usage}`);
+    throw new Error(`${(err as Error).message}\n${usage}`, { cause: err });
   }
   const [host, port, user, password, ...extra] = parsed.positionals;
   if (host === undefined || port === undefined || user === undefined || password === undefined || extra.length > 0) throw new Error(usage);

@@ -77,5 +77,5 @@ function adapterPaths(t: TenantConfig, abs: (p: string) => string): TenantConfig
     resolved[key] = typeof value === 'string' ? abs(value) : value;
   }
   const adapter = adapterFor(t.adapter);
-  return (adapter.resolveNestedPaths?.(resolved as never, abs) ?? resolved) as TenantConfig;
+  return (adapter.resolveNestedPaths?.(resolved, abs) ?? resolved) as TenantConfig;
 }

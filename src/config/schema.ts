@@ -63,7 +63,7 @@ function withCommonFields<S extends AdapterConfigSchema>(schema: S): TenantSchem
   const clash = Object.keys(tenantCommonFields).filter((key) => key in schema.shape);
   if (clash.length > 0) throw new Error(`adapter ${String(schema.shape.adapter.value)}: settings ${clash.join(', ')} are every tenant's; rename them`);
   // `extend` keeps the adapter's cross-field refinements.
-  return schema.extend(tenantCommonFields) as TenantSchemaOf<S>;
+  return schema.extend(tenantCommonFields);
 }
 
 /**

@@ -11,6 +11,7 @@ export const MAX_LOGIN_NAME = 320;
 
 const RECENT_PREFIX = 'recent:';
 /** C0 controls, space, DEL and C1 controls: never part of a user name. (Logs escape names: loggableName.) */
+// eslint-disable-next-line no-control-regex -- control characters are what this refuses
 const FORBIDDEN = /[\u0000-\u0020\u007f-\u009f]/u;
 
 export interface LoginName {

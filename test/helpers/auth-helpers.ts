@@ -59,7 +59,7 @@ export async function stlsWithInjection(
   settleMs = 150,
 ): Promise<{ answer: string; plaintextAfterAnswer: string }> {
   let plaintextAfterAnswer = '';
-  const original = c.command;
+  const original = c.command.bind(c);
   c.command = async (line: string): Promise<string> => {
     c.send(`${line}\r\n${extra}`);
     const answer = await c.readLine();

@@ -48,7 +48,7 @@ export async function waitForGreeting(port: number, p: Running, timeoutMs = 10_0
       assert.match(greeting, /^\+OK/);
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`no greeting on port ${port} within ${timeoutMs} ms: ${String(err)}; stderr: ${p.stderr()}`);
+      if (Date.now() > deadline) throw new Error(`no greeting on port ${port} within ${timeoutMs} ms: ${String(err)}; stderr: ${p.stderr()}`, { cause: err });
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -410,8 +410,8 @@ class ReplyReader {
       });
     }
   }
-  /** One CRLF line (without it), or 'closed'. */
-  line(what: string): Promise<string | 'closed'> {
+  /** One CRLF line (without it), or the string 'closed'. */
+  line(what: string): Promise<string> {
     return this.until(() => {
       const i = this.buf.indexOf('\r\n');
       if (i < 0) {

@@ -61,7 +61,7 @@ describe('OAuth bearer tokens passed through to IMAP (XOAUTH2, OAUTHBEARER)', ()
       const c = await Pop3TestClient.connect(gw.port);
       const challenge = await c.command(`AUTH ${name} ${encode('alice', 'tok-wrong')}`);
       assert.match(challenge, /^\+ /);
-      assert.equal(JSON.parse(Buffer.from(challenge.slice(2), 'base64').toString()).status, 'invalid_token');
+      assert.equal((JSON.parse(Buffer.from(challenge.slice(2), 'base64').toString()) as { status?: unknown }).status, 'invalid_token');
       assert.equal(await c.command(name === 'XOAUTH2' ? '' : 'AQ=='), '-ERR [AUTH] Authentication failed.');
       assert.equal(await c.command(`AUTH ${name} ${encode('alice', 'tok-alice')}`), '+OK Logged in.', 'the session goes on');
       await c.quit();

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestGateway } from '../helpers/gateway.js';
-import { Pop3TestClient } from '../helpers/pop3-client.js';
+import { type Pop3TestClient } from '../helpers/pop3-client.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { ALICE_PREFIX, startS3Gateway } from '../helpers/s3-gateway.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';

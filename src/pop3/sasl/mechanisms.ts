@@ -77,6 +77,7 @@ const xoauth2: Mechanism = async (channel, initial) => {
 /** RFC 7628 OAUTHBEARER: GS2 header `n,a=<login>,` then ^A-separated pairs with `auth=Bearer <token>`. */
 const oauthBearer: Mechanism = async (channel, initial) => {
   const data = text(initial ?? (await channel.challenge('')));
+  // eslint-disable-next-line no-control-regex -- RFC 7628 separates the GS2 header with ^A
   const m = /^([ny]|p=[^,]*),(a=[^,]*)?,\x01(.*)$/s.exec(data);
   if (m === null) throw malformed();
   const authzid = (m[2] ?? '').slice(2).replaceAll('=2C', ',').replaceAll('=3D', '=');
