@@ -33,7 +33,10 @@ export default tseslint.config(
     // packages, never the gateway (src/).
     files: ['adapters/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '../../src/*', '../../../src/*'], message: 'adapters may not import src/: use the contract or adapters/shared' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/src/**', '../../src/*', '../../../src/*'], message: 'adapters may not import src/: use the contract or adapters/shared' }] },
+      ],
     },
   },
   {
@@ -42,7 +45,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/adapters/index.js', '**/adapters/*/store.js', '**/adapters/*/descriptor.js'], message: 'the POP3 core may import only adapters/contract and adapters/shared' }] },
+        {
+          patterns: [
+            {
+              group: ['**/adapters/index.js', '**/adapters/*/store.js', '**/adapters/*/descriptor.js'],
+              message: 'the POP3 core may import only adapters/contract and adapters/shared',
+            },
+          ],
+        },
       ],
     },
   },

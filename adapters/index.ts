@@ -10,12 +10,7 @@ import { maildirAdapter } from './maildir/descriptor.js';
 import { memoryAdapter } from './memory/descriptor.js';
 import { s3Adapter } from './s3/descriptor.js';
 
-export const ADAPTERS = [
-  maildirAdapter,
-  imapAdapter,
-  s3Adapter,
-  memoryAdapter,
-] as const;
+export const ADAPTERS = [maildirAdapter, imapAdapter, s3Adapter, memoryAdapter] as const;
 
 /** Every `adapter:` name the config accepts. */
 export type AdapterKind = (typeof ADAPTERS)[number]['kind'];

@@ -43,8 +43,12 @@ try {
     },
   });
   const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MB`;
-  console.log(`fuzz: ${report.sessions} sessions, ${report.lines} answered lines, ${report.deletions} deletions, ${report.serverCloses} sessions closed by the server, ${Math.round((Date.now() - started) / 1000)} s`);
-  console.log(`memory: RSS ${mb(report.rssStart)} -> ${mb(report.rssEnd)} (peak ${mb(report.rssPeak)}), live after GC ${mb(report.heapStart)} -> ${mb(report.heapEnd)}`);
+  console.log(
+    `fuzz: ${report.sessions} sessions, ${report.lines} answered lines, ${report.deletions} deletions, ${report.serverCloses} sessions closed by the server, ${Math.round((Date.now() - started) / 1000)} s`,
+  );
+  console.log(
+    `memory: RSS ${mb(report.rssStart)} -> ${mb(report.rssEnd)} (peak ${mb(report.rssPeak)}), live after GC ${mb(report.heapStart)} -> ${mb(report.heapEnd)}`,
+  );
 } catch (err) {
   console.error(err instanceof FuzzFailure ? err.message : err);
   code = 1;

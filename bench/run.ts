@@ -85,7 +85,9 @@ const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAMES] [--servers
   --serve: prepare the first selected workload's Maildir, start Dovecot and both popgates on it and wait (Ctrl-C stops)
   --popgate-log: the popgate children's log level (default warn; debug logs each IMAP backend call's ms)
   --cpu-prof DIR: run the popgate children with node --cpu-prof (profiles written to DIR when they stop)
-  workloads: ${workloads(false).map((w) => w.name).join(', ')}`;
+  workloads: ${workloads(false)
+    .map((w) => w.name)
+    .join(', ')}`;
 
 function parseArgs(argv: readonly string[]): Args {
   const names = new Set(workloads(false).map((w) => w.name));
@@ -117,15 +119,23 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--keep') keep = true;
     else if (a === '--serve') serve = true;
     else if (a === '--only') {
-      only = new Set(value().split(',').filter((s) => s !== ''));
+      only = new Set(
+        value()
+          .split(',')
+          .filter((s) => s !== ''),
+      );
       for (const n of only) if (!names.has(n)) throw new Error(`unknown workload ${n}\n${USAGE}`);
     } else if (a === '--servers') {
-      const list = value().split(',').filter((s) => s !== '');
+      const list = value()
+        .split(',')
+        .filter((s) => s !== '');
       for (const s of list) if (!(SERVER_IDS as readonly string[]).includes(s)) throw new Error(`unknown server ${s} (a, b, c, d)`);
       if (list.length === 0) throw new Error('--servers needs at least one of a, b, c, d');
       servers = new Set(list as ServerId[]);
     } else if (a === '--clients') {
-      const list = value().split(',').filter((s) => s !== '');
+      const list = value()
+        .split(',')
+        .filter((s) => s !== '');
       for (const c of list) if (c !== 'raw' && c !== 'poplib') throw new Error(`unknown client ${c} (raw, poplib)`);
       clients = new Set(list as PopClient[]);
     } else if (a === '--runs') runs = int(1);
@@ -227,7 +237,12 @@ function clientFor(server: Server, kind: PopClient): ClientKind {
   return server.protocol === 'imap' ? 'imapflow' : kind;
 }
 
-function session(ctx: Ctx, server: Server, kind: PopClient, opts: { max?: number; verify?: boolean; prime?: boolean; onPrimed?: () => Promise<void> }): Promise<SessionResult> {
+function session(
+  ctx: Ctx,
+  server: Server,
+  kind: PopClient,
+  opts: { max?: number; verify?: boolean; prime?: boolean; onPrimed?: () => Promise<void> },
+): Promise<SessionResult> {
   return runClientSession({ kind: clientFor(server, kind), port: server.port, user: ctx.user, password: ctx.password, pipeline: ctx.args.pipeline, ...opts });
 }
 
@@ -264,7 +279,8 @@ function checkSession(server: ServerId, s: SessionResult, mail: GeneratedMaildir
   check(s.statSize === mail.crlfBytes, `${who}: STAT said ${s.statSize} octets, the messages have ${mail.crlfBytes}`);
   check(s.n === retrieved, `${who}: retrieved ${s.n} messages, expected ${retrieved}`);
   if (retrieved === mail.count) check(s.bytes === mail.crlfBytes, `${who}: received ${s.bytes} message octets, expected ${mail.crlfBytes}`);
-  if (s.digest !== undefined) check(s.digest === mail.digest, `${who}: message contents differ from the Maildir (digest ${s.digest.slice(0, 16)} != ${mail.digest.slice(0, 16)})`);
+  if (s.digest !== undefined)
+    check(s.digest === mail.digest, `${who}: message contents differ from the Maildir (digest ${s.digest.slice(0, 16)} != ${mail.digest.slice(0, 16)})`);
 }
 
 // ---------------------------------------------------------------- statistics
@@ -415,7 +431,21 @@ function throughputTarget(w: Workload, kind: PopClient, pair: 'b/a' | 'c/a' | 'b
 }
 
 function downloadTable(results: readonly DownloadResult[]): string {
-  const header = ['workload', 'client', 'server', 'MB/s', 'msgs/s', 'login ms', 'session s', 'popgate CPU s', 'dovecot CPU s', 'client CPU s', 'popgate peak MiB', 'dovecot peak MiB', 'target (issue)'];
+  const header = [
+    'workload',
+    'client',
+    'server',
+    'MB/s',
+    'msgs/s',
+    'login ms',
+    'session s',
+    'popgate CPU s',
+    'dovecot CPU s',
+    'client CPU s',
+    'popgate peak MiB',
+    'dovecot peak MiB',
+    'target (issue)',
+  ];
   const rows: Row[] = [];
   for (const r of results) {
     let first = true;
@@ -481,7 +511,22 @@ function downloadTable(results: readonly DownloadResult[]): string {
 }
 
 function loginTable(results: readonly LoginResult[]): string {
-  const header = ['workload', 'server', 'session', 'login ms', 'STAT ms', 'UIDL ms', 'login+UIDL ms', 'session ms', 'popgate CPU ms', 'dovecot CPU ms', 'client CPU ms', 'popgate peak MiB', 'dovecot peak MiB', 'target (issue)'];
+  const header = [
+    'workload',
+    'server',
+    'session',
+    'login ms',
+    'STAT ms',
+    'UIDL ms',
+    'login+UIDL ms',
+    'session ms',
+    'popgate CPU ms',
+    'dovecot CPU ms',
+    'client CPU ms',
+    'popgate peak MiB',
+    'dovecot peak MiB',
+    'target (issue)',
+  ];
   const rows: Row[] = [];
   for (const r of results) {
     let first = true;
@@ -524,7 +569,12 @@ function loginTable(results: readonly LoginResult[]): string {
         const qs = q[phase];
         let t: Target | undefined;
         if (phase === 'warm' && qid === 'a') {
-          t = { what: `login+UIDL, ${r.workload.count.toLocaleString('en-US')} msgs, warm: ${pair} (time)`, value: ratioValue(ps.loginUidlMs, qs.loginUidlMs), op: '<=', limit: 1.5 };
+          t = {
+            what: `login+UIDL, ${r.workload.count.toLocaleString('en-US')} msgs, warm: ${pair} (time)`,
+            value: ratioValue(ps.loginUidlMs, qs.loginUidlMs),
+            op: '<=',
+            limit: 1.5,
+          };
           targets.push(t);
         }
         rows.push([
@@ -586,7 +636,10 @@ async function startServers(ctx: Ctx, wdir: string, mailRoot: string, w: Workloa
   const popgate = async (id: 'b' | 'c'): Promise<PopgateProcess> => {
     const dir = join(wdir, `popgate-${id}`);
     mkdirSync(dir, { recursive: true });
-    const nodeArgs = ctx.args.cpuProf === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', ctx.args.cpuProf, '--cpu-prof-name', `popgate-${id}-${w.name}-${Date.now()}.cpuprofile`];
+    const nodeArgs =
+      ctx.args.cpuProf === undefined
+        ? []
+        : ['--cpu-prof', '--cpu-prof-dir', ctx.args.cpuProf, '--cpu-prof-name', `popgate-${id}-${w.name}-${Date.now()}.cpuprofile`];
     const p = await startPopgate({
       dir,
       backend:
@@ -683,7 +736,9 @@ async function downloadWorkload(ctx: Ctx, root: string, w: Workload): Promise<{ 
       const byServer: Partial<Record<ServerId, Summary>> = {};
       for (const server of list) {
         const sum = summarize(measured[server.id] as Measured[]);
-        progress(`${w.name} ${server.id === 'd' ? clientLabel('imapflow', 0) : label} ${SERVER_NAMES[server.id]}: ${sum.mbPerS.toFixed(1)} MB/s, ${sum.msgsPerS.toFixed(0)} msgs/s, login ${sum.loginMs.toFixed(1)} ms (sessions ${sum.sessions.map((m) => m.session.totalS.toFixed(3)).join(', ')} s)`);
+        progress(
+          `${w.name} ${server.id === 'd' ? clientLabel('imapflow', 0) : label} ${SERVER_NAMES[server.id]}: ${sum.mbPerS.toFixed(1)} MB/s, ${sum.msgsPerS.toFixed(0)} msgs/s, login ${sum.loginMs.toFixed(1)} ms (sessions ${sum.sessions.map((m) => m.session.totalS.toFixed(3)).join(', ')} s)`,
+        );
         if (server.id === 'd') imapflow = sum;
         else byServer[server.id] = sum;
       }
@@ -781,10 +836,26 @@ function memoryAtEnd(row: MemoryRow, s: Servers): void {
 }
 
 function memoryTable(rows: readonly MemoryRow[]): string {
-  const header = ['workload', '(b) popgate->imap start', '(b) after sessions', '(c) popgate maildir start', '(c) after sessions', 'dovecot (all processes) start', 'dovecot after sessions'];
+  const header = [
+    'workload',
+    '(b) popgate->imap start',
+    '(b) after sessions',
+    '(c) popgate maildir start',
+    '(c) after sessions',
+    'dovecot (all processes) start',
+    'dovecot after sessions',
+  ];
   return table(
     header,
-    rows.map((r) => [r.workload.name, num(r.gwImapStartMiB, 1), num(r.gwImapEndMiB, 1), num(r.gwMaildirStartMiB, 1), num(r.gwMaildirEndMiB, 1), num(r.dovecotStartMiB, 1), num(r.dovecotEndMiB, 1)]),
+    rows.map((r) => [
+      r.workload.name,
+      num(r.gwImapStartMiB, 1),
+      num(r.gwImapEndMiB, 1),
+      num(r.gwMaildirStartMiB, 1),
+      num(r.gwMaildirEndMiB, 1),
+      num(r.dovecotStartMiB, 1),
+      num(r.dovecotEndMiB, 1),
+    ]),
     1,
   );
 }
@@ -829,8 +900,21 @@ async function main(): Promise<number> {
         if (clients.length === 0) continue;
         const dir = join(root, w.name);
         mkdirSync(dir, { recursive: true });
-        const nodeArgs = args.cpuProf === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args.cpuProf, '--cpu-prof-name', `popgate-s-${w.name}-${Date.now()}.cpuprofile`];
-        const result = await runS3Workload({ dir, count: w.count, size: w.size, clients, runs: args.runs, pipeline: args.pipeline, user: ctx.user, password: ctx.password, popgateLog: args.popgateLog, nodeArgs, progress });
+        const nodeArgs =
+          args.cpuProf === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args.cpuProf, '--cpu-prof-name', `popgate-s-${w.name}-${Date.now()}.cpuprofile`];
+        const result = await runS3Workload({
+          dir,
+          count: w.count,
+          size: w.size,
+          clients,
+          runs: args.runs,
+          pipeline: args.pipeline,
+          user: ctx.user,
+          password: ctx.password,
+          popgateLog: args.popgateLog,
+          nodeArgs,
+          progress,
+        });
         s3Results.push({ workload: w, result });
       } else if (w.kind === 'download') {
         if (!w.clients.some((c) => args.clients.has(c))) continue;
@@ -851,10 +935,10 @@ async function main(): Promise<number> {
   const header = [
     `popgate bench: node ${process.version}, Dovecot ${dovecotVersion()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), loopback 127.0.0.1`,
     `medians of ${args.runs} sessions after ${args.warmup} warm-up (the first warm-up checks count, octets and SHA-256 of every message)${args.quick ? '; --quick sizes' : ''}`,
-    'servers, all on the same Maildir: (a) Dovecot POP3; (b) popgate, imap tenant -> the same Dovecot\'s IMAP (tls none, passthrough, uidlFormat dovecot);',
+    "servers, all on the same Maildir: (a) Dovecot POP3; (b) popgate, imap tenant -> the same Dovecot's IMAP (tls none, passthrough, uidlFormat dovecot);",
     '  (c) popgate, Maildir adapter; (d) imapflow: connect+LOGIN, SELECT, one FETCH 1:* (UID BODY.PEEK[]), LOGOUT (login workload: FETCH 1:* (UID RFC822.SIZE))',
     'POP3 session = connect, USER/PASS, STAT, UIDL, RETR 1..N, QUIT; MB = 10^6 message octets (CRLF, un-stuffed) / whole session time; login = connect..PASS ok (d: connect..LOGIN ok)',
-    'CPU per session: popgate = its process; dovecot = master + services incl. reaped per-session processes (b: popgate\'s IMAP backend session); client = the imapflow process (d)',
+    "CPU per session: popgate = its process; dovecot = master + services incl. reaped per-session processes (b: popgate's IMAP backend session); client = the imapflow process (d)",
     'peak RSS: popgate = VmHWM of its process (reset before each session); dovecot = VmHWM of the per-session pop3 (a) or imap (b, d) processes (sampled every 20 ms)',
   ];
   process.stdout.write('\n' + header.join('\n') + '\n');
@@ -863,7 +947,11 @@ async function main(): Promise<number> {
     for (const d of downloads) if (d.uidlNote !== undefined) process.stdout.write(`${d.workload.name}: ${d.uidlNote}\n`);
   }
   if (logins.length > 0) {
-    process.stdout.write('\nLogin + STAT + UIDL (no RETR), raw client; d: connect+LOGIN, SELECT (STAT column), FETCH 1:* (UID RFC822.SIZE) (UIDL column)\n' + loginTable(logins) + '\n');
+    process.stdout.write(
+      '\nLogin + STAT + UIDL (no RETR), raw client; d: connect+LOGIN, SELECT (STAT column), FETCH 1:* (UID RFC822.SIZE) (UIDL column)\n' +
+        loginTable(logins) +
+        '\n',
+    );
     for (const l of logins) if (l.uidlNote !== undefined) process.stdout.write(`${l.workload.name}: ${l.uidlNote}\n`);
   }
   for (const { workload, result } of s3Results) {
@@ -884,7 +972,15 @@ async function main(): Promise<number> {
     writeFileSync(
       args.json,
       JSON.stringify(
-        { status, args: { ...args, only: args.only && [...args.only], servers: [...args.servers], clients: [...args.clients] }, downloads, logins, s3: s3Results, memory, targets: targets.map((t) => ({ ...t, result: verdict(t) })) },
+        {
+          status,
+          args: { ...args, only: args.only && [...args.only], servers: [...args.servers], clients: [...args.clients] },
+          downloads,
+          logins,
+          s3: s3Results,
+          memory,
+          targets: targets.map((t) => ({ ...t, result: verdict(t) })),
+        },
         null,
         2,
       ),
@@ -908,8 +1004,12 @@ async function serveOnly(ctx: Ctx, root: string): Promise<number> {
   const lines = [
     `${w.name}: ${mail.count} messages, ${mail.crlfBytes} octets in ${join(mailRoot, ctx.user)}`,
     `(a) dovecot POP3 127.0.0.1 ${servers.dovecot.pop3Port} (master pid ${servers.dovecot.pid})`,
-    ...(servers.gwImap === undefined ? [] : [`(b) popgate->imap POP3 127.0.0.1 ${servers.gwImap.port} (pid ${servers.gwImap.pid}, log ${servers.gwImap.logPath})`]),
-    ...(servers.gwMaildir === undefined ? [] : [`(c) popgate maildir POP3 127.0.0.1 ${servers.gwMaildir.port} (pid ${servers.gwMaildir.pid}, log ${servers.gwMaildir.logPath})`]),
+    ...(servers.gwImap === undefined
+      ? []
+      : [`(b) popgate->imap POP3 127.0.0.1 ${servers.gwImap.port} (pid ${servers.gwImap.pid}, log ${servers.gwImap.logPath})`]),
+    ...(servers.gwMaildir === undefined
+      ? []
+      : [`(c) popgate maildir POP3 127.0.0.1 ${servers.gwMaildir.port} (pid ${servers.gwMaildir.pid}, log ${servers.gwMaildir.logPath})`]),
     `(d) dovecot IMAP 127.0.0.1 ${servers.dovecot.imapPort} (node dist/bench/clients/imapflow-client.js 127.0.0.1 ${servers.dovecot.imapPort} ${ctx.user} ${ctx.password})`,
     `user ${ctx.user} password ${ctx.password}`,
     'Ctrl-C (or SIGTERM) stops everything and removes the data.',

@@ -33,7 +33,11 @@ function sampleMessages(): string[] {
     `From: popgate demo <demo@popgate.invalid>\nTo: demo@popgate.invalid\nSubject: ${subject}\nDate: ${date}\nMessage-ID: <demo-${n}@popgate.invalid>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n${body}`;
   return [
     msg(1, 'Welcome to popgate', 'This mailbox is a local Maildir served over POP3.\nFetch it with curl, fetchmail, mpop or Python poplib.\n'),
-    msg(2, 'Lines that start with a dot', 'The next line starts with a dot and is dot-stuffed on the wire:\n.hidden\n..two dots\n.\nThe line above is a lone dot.\n'),
+    msg(
+      2,
+      'Lines that start with a dot',
+      'The next line starts with a dot and is dot-stuffed on the wire:\n.hidden\n..two dots\n.\nThe line above is a lone dot.\n',
+    ),
     msg(3, 'Grüße: 8-bit text', 'Unicode survives byte for byte: naïve café, 日本語, emoji 📬.\n'),
     msg(4, 'No final newline', 'This message does not end with a line break; the server adds one before the terminator.'),
     msg(5, 'Stored with CRLF', 'This one was stored with CRLF line ends.\n').replaceAll('\n', '\r\n'),
@@ -73,8 +77,14 @@ export function demoInstructions(port: number, maildir: string): string {
     '',
     '  list messages:     curl -s pop3://127.0.0.1:' + port + '/ -u ' + u,
     '  fetch message 1:   curl -s pop3://127.0.0.1:' + port + '/1 -u ' + u,
-    '  unique ids:        curl -s pop3://127.0.0.1:' + port + '/ -u ' + u + " -X UIDL",
-    '  Python poplib:     python3 -c "import poplib; p = poplib.POP3(\'127.0.0.1\', ' + port + "); p.user('" + DEMO_USER + "'); p.pass_('" + DEMO_PASSWORD + "'); print(p.stat()); print(b'\\n'.join(p.retr(1)[1]).decode()); p.quit()\"",
+    '  unique ids:        curl -s pop3://127.0.0.1:' + port + '/ -u ' + u + ' -X UIDL',
+    "  Python poplib:     python3 -c \"import poplib; p = poplib.POP3('127.0.0.1', " +
+      port +
+      "); p.user('" +
+      DEMO_USER +
+      "'); p.pass_('" +
+      DEMO_PASSWORD +
+      "'); print(p.stat()); print(b'\\n'.join(p.retr(1)[1]).decode()); p.quit()\"",
     '',
     'Messages are never deleted unless a client sends DELE and then QUIT. Stop with Ctrl-C.',
   ].join('\n');

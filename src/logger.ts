@@ -8,7 +8,23 @@ export function createLogger(level: LevelWithSilent, destination?: NodeJS.Writab
     {
       level,
       base: { service: 'popgate' },
-      redact: { paths: ['password', 'pass', 'secret', 'token', 'accessToken', '*.password', '*.secret', '*.accessToken', 'secretAccessKey', 'sessionToken', '*.secretAccessKey', '*.sessionToken'], censor: '[redacted]' },
+      redact: {
+        paths: [
+          'password',
+          'pass',
+          'secret',
+          'token',
+          'accessToken',
+          '*.password',
+          '*.secret',
+          '*.accessToken',
+          'secretAccessKey',
+          'sessionToken',
+          '*.secretAccessKey',
+          '*.sessionToken',
+        ],
+        censor: '[redacted]',
+      },
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
   );

@@ -33,7 +33,11 @@ export function describeRoute(r: RouteResult<RoutableTenant>): string {
   if (!r.ok) return `no route: ${r.reason}\n`;
   const tc = r.tenant.config;
   const how =
-    r.via === 'domain' ? `domain ${r.matched ?? ''} (separator ${r.separator ?? '@'})` : r.via === 'server-name' ? `TLS server name ${r.matched ?? ''}` : 'defaultTenant';
+    r.via === 'domain'
+      ? `domain ${r.matched ?? ''} (separator ${r.separator ?? '@'})`
+      : r.via === 'server-name'
+        ? `TLS server name ${r.matched ?? ''}`
+        : 'defaultTenant';
   const lines = [
     ['tenant', r.tenant.name],
     ['matched by', how],

@@ -65,7 +65,10 @@ export class Tenants {
     const serverNames = new Map<string, readonly string[]>();
     for (const tenant of tenants) {
       this.byName.set(tenant.name, tenant);
-      serverNames.set(tenant.name, certificateNames(tenant.config, () => tenant.tls?.dnsNames ?? []));
+      serverNames.set(
+        tenant.name,
+        certificateNames(tenant.config, () => tenant.tls?.dnsNames ?? []),
+      );
     }
     this.router = new Router({ tenants: this.all(), defaultTenant: config.defaultTenant, serverNames });
     this.reusedFrom = previous === undefined ? undefined : { previous, stores: reused };
@@ -166,7 +169,11 @@ export class Tenants {
 
   /** Releases the stores this generation still owns (not those a reload took over). */
   async shutdown(): Promise<void> {
-    await Promise.all(this.all().filter((t) => !this.handedOver.has(t.store)).map((t) => t.store.shutdown?.() ?? Promise.resolve()));
+    await Promise.all(
+      this.all()
+        .filter((t) => !this.handedOver.has(t.store))
+        .map((t) => t.store.shutdown?.() ?? Promise.resolve()),
+    );
   }
 }
 

@@ -16,7 +16,9 @@ function find(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = find('dist/test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+const files = find('dist/test')
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort();
 if (files.length === 0) {
   console.error('no test files found (did the build run?)');
   process.exit(1);

@@ -31,7 +31,7 @@ export const imapTenantSchema = z
     users: z.string().min(1).optional(),
     /** At QUIT: expunge, move to a folder (`move:Archive`), only set \Deleted, or keep everything. */
     deleteMode: z
-      .union([z.enum(['expunge', 'flag', 'keep']), z.string().regex(/^move:.+$/, "must be expunge, flag, keep or move:<folder>")])
+      .union([z.enum(['expunge', 'flag', 'keep']), z.string().regex(/^move:.+$/, 'must be expunge, flag, keep or move:<folder>')])
       .default('expunge'),
     /** Set \Seen on retrieved messages (the folder is then opened read-write). */
     markSeen: z.boolean().default(false),
@@ -46,7 +46,7 @@ export const imapTenantSchema = z
   })
   .superRefine((t, ctx) => {
     if (t.auth === 'mapped' && t.users === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['users'], message: "required with auth: mapped" });
+      ctx.addIssue({ code: 'custom', path: ['users'], message: 'required with auth: mapped' });
     }
     if (t.tls === 'none' && !LOOPBACK_HOST.test(t.host)) {
       ctx.addIssue({ code: 'custom', path: ['tls'], message: "'none' sends passwords in clear: only allowed for a loopback host" });

@@ -140,6 +140,7 @@ export class ImapDrop implements Maildrop, TopFetcher {
 
   private async expectOk(doing: string, command: string, untagged?: (text: string) => void): Promise<void> {
     const done = await this.channel.run(command, untagged === undefined ? {} : { untagged });
-    if (done.status !== 'OK') throw new StoreError('TEMPORARY', `imap: ${doing}: ${done.status} ${done.code === undefined ? '' : `[${done.code}] `}${done.text}`);
+    if (done.status !== 'OK')
+      throw new StoreError('TEMPORARY', `imap: ${doing}: ${done.status} ${done.code === undefined ? '' : `[${done.code}] `}${done.text}`);
   }
 }

@@ -52,8 +52,7 @@ export class SnapshotCache {
     }
     const cached = this.cache.get(mailboxKey);
     if (cached !== undefined && cached.uidValidity === mailbox.uidValidity) {
-      const unchanged =
-        mailbox.highestModseq !== undefined && cached.highestModseq === mailbox.highestModseq && cached.exists === mailbox.exists;
+      const unchanged = mailbox.highestModseq !== undefined && cached.highestModseq === mailbox.highestModseq && cached.exists === mailbox.exists;
       if (unchanged) return { messages: [...cached.messages], source: 'cache' };
       const messages = await this.delta(channel, cached, mailbox, describe).catch((err: unknown) => {
         // A refused or unreadable SEARCH: the full listing still works while the connection does.

@@ -46,7 +46,14 @@ export async function regularFiles(dir: string): Promise<string[]> {
   const names: string[] = [];
   for (const entry of entries) {
     if (entry.isFile()) names.push(entry.name);
-    else if (hasNoType(entry) && (await lstat(join(dir, entry.name)).then((st) => st.isFile(), () => false))) names.push(entry.name);
+    else if (
+      hasNoType(entry) &&
+      (await lstat(join(dir, entry.name)).then(
+        (st) => st.isFile(),
+        () => false,
+      ))
+    )
+      names.push(entry.name);
   }
   return names;
 }

@@ -7,7 +7,10 @@ import { z } from 'zod';
 export const maildirTenantSchema = z.strictObject({
   adapter: z.literal('maildir'),
   /** Path template of each user's Maildir; `{user}` is the backend user name. */
-  path: z.string().min(1).refine((p) => p.includes('{user}'), 'must contain {user}'),
+  path: z
+    .string()
+    .min(1)
+    .refine((p) => p.includes('{user}'), 'must contain {user}'),
   /** Users file (gateway-managed accounts). */
   users: z.string().min(1),
   /** At QUIT: unlink, keep everything, or move to a Maildir++ folder (`move:.Trash`). */

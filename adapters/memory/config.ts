@@ -8,8 +8,20 @@ import { z } from 'zod';
 /** One configured message: its raw text, or base64 for octets YAML cannot carry (NULs, 8-bit); `id` is its UIDL. */
 const messageSchema = z.union([
   z.string(),
-  z.strictObject({ raw: z.string(), id: z.string().regex(/^[\x21-\x7e]{1,70}$/, '1-70 printable ASCII characters').optional() }),
-  z.strictObject({ base64: z.base64(), id: z.string().regex(/^[\x21-\x7e]{1,70}$/, '1-70 printable ASCII characters').optional() }),
+  z.strictObject({
+    raw: z.string(),
+    id: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,70}$/, '1-70 printable ASCII characters')
+      .optional(),
+  }),
+  z.strictObject({
+    base64: z.base64(),
+    id: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,70}$/, '1-70 printable ASCII characters')
+      .optional(),
+  }),
 ]);
 
 const mailboxSchema = z.union([

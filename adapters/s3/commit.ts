@@ -69,7 +69,14 @@ function copySource(bucket: string, key: string): string {
   return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-async function copyAll<T extends S3Object>(client: S3Client, bucket: string, objects: readonly T[], from: string, to: string, logger: Logger): Promise<{ copied: T[]; failed: Failure<T>[] }> {
+async function copyAll<T extends S3Object>(
+  client: S3Client,
+  bucket: string,
+  objects: readonly T[],
+  from: string,
+  to: string,
+  logger: Logger,
+): Promise<{ copied: T[]; failed: Failure<T>[] }> {
   const copied: T[] = [];
   const failed: Failure<T>[] = [];
   await mapLimit(objects, S3_COPY_CONCURRENCY, async (obj) => {

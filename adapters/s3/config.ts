@@ -21,9 +21,7 @@ const s3TenantFields = {
   /** Path-style URLs (`endpoint/bucket/key`): MinIO and Ceph usually need it. */
   forcePathStyle: z.boolean().default(false),
   /** Static credentials; without them the SDK's default provider chain is used. Never logged. */
-  credentials: z
-    .strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().min(1).optional() })
-    .optional(),
+  credentials: z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().min(1).optional() }).optional(),
   /** Where each mailbox's objects are, with {user}, {local} and {domain}. */
   prefix: prefixTemplate,
   /** Users file (gateway-managed accounts: the bucket has no per-user passwords). */

@@ -14,7 +14,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 
 export class ConnectionsBusyError extends Error {
   override readonly name = 'S3ConnectionsBusy';
-  constructor(readonly maxSockets: number, waitedMs: number) {
+  constructor(
+    readonly maxSockets: number,
+    waitedMs: number,
+  ) {
     super(`all ${maxSockets} connections to the S3 endpoint stayed in use for ${waitedMs} ms (the tenant's maxSockets)`);
   }
 }

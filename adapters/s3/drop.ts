@@ -140,7 +140,10 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
     const result = await applyCommit(this.deps.client, this.deps.bucket, this.deps.plan, doomed, this.deps.logger);
     // The core logs the failures by id; the reason names the key for the operator.
     const failed = result.failed.map((f) => ({ id: f.message.id, reason: `${f.message.key}: ${f.reason}` }));
-    this.deps.logger.debug({ op: 'commit', mode: this.deps.plan.mode, ms: Date.now() - started, removed: result.removed, failed: failed.length }, 's3: update applied');
+    this.deps.logger.debug(
+      { op: 'commit', mode: this.deps.plan.mode, ms: Date.now() - started, removed: result.removed, failed: failed.length },
+      's3: update applied',
+    );
     return { removed: result.removed, failed };
   }
 
@@ -160,7 +163,10 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
   /** Logs what an operator must know about a failed read (this message's own, or the tenant's). */
   private reported(err: unknown, msg: S3Message): unknown {
     if (err instanceof UnreadableObjectError) {
-      this.deps.logger.warn({ key: msg.key, err: describeS3Error(err) }, 's3: this object cannot be read: RETR and TOP of it fail, the other messages are served');
+      this.deps.logger.warn(
+        { key: msg.key, err: describeS3Error(err) },
+        's3: this object cannot be read: RETR and TOP of it fail, the other messages are served',
+      );
     } else {
       logOperatorProblem(this.deps.logger, err, 'object', { key: msg.key });
     }
@@ -193,7 +199,10 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
   private corrected(msg: S3Message, size: number): void {
     const announced = this.announced[Number(msg.id)];
     if (announced !== undefined && !Number.isNaN(announced) && announced !== size) {
-      this.deps.logger.warn({ key: msg.key, announced, counted: size }, 's3: the announced size was wrong (a TOP read the whole message); cached the counted size');
+      this.deps.logger.warn(
+        { key: msg.key, announced, counted: size },
+        's3: the announced size was wrong (a TOP read the whole message); cached the counted size',
+      );
     }
     this.deps.sizes.remember(msg, size);
   }

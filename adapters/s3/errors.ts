@@ -25,7 +25,15 @@ interface SdkFailure {
 export type S3Scope = 'mailbox' | 'object';
 
 /** The gateway's own key or token is not accepted, whatever it asks for. */
-const KEY_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired', 'CredentialsProviderError', 'AllAccessDisabled']);
+const KEY_ERRORS = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidToken',
+  'TokenRefreshRequired',
+  'CredentialsProviderError',
+  'AllAccessDisabled',
+]);
 
 /** The tenant's region is not the bucket's (path-style answers 301, SigV4 scopes 400). */
 const REGION_ERRORS = new Set(['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException']);
@@ -43,7 +51,7 @@ export class UnreadableObjectError extends StoreError {
 function sdkFailure(err: unknown): SdkFailure {
   // A StoreError made here keeps the SDK error as its cause.
   const inner = err instanceof StoreError && err.cause !== undefined ? err.cause : err;
-  return (inner ?? {});
+  return inner ?? {};
 }
 
 /** The gateway's credentials were refused, for a request of this scope. */
@@ -79,7 +87,8 @@ export function classifyS3Error(err: unknown, doing: string, scope: S3Scope = 'o
   const status = e.$metadata?.httpStatusCode;
   if (err instanceof ConnectionsBusyError) return new StoreError('TEMPORARY', detail, { cause: err });
   if (isCredentialError(err, scope) || isRegionError(e) || e.name === 'NoSuchBucket') return new StoreError('PERMANENT', detail, { cause: err });
-  if (GONE_ERRORS.has(e.name ?? '') || status === 404 || status === 412) return new StoreError(scope === 'object' ? 'NOT_FOUND' : 'PERMANENT', detail, { cause: err });
+  if (GONE_ERRORS.has(e.name ?? '') || status === 404 || status === 412)
+    return new StoreError(scope === 'object' ? 'NOT_FOUND' : 'PERMANENT', detail, { cause: err });
   // Other refusals (403 InvalidObjectState or AccessDenied for one object, 400 InvalidRequest,
   // 405, 501 ...) will not get better by retrying.
   if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {

@@ -79,13 +79,19 @@ function valueOf(name: Placeholder, login: BackendLogin, userSegments: number): 
   // local part is the whole name (an `@` in it is not a domain nobody routed).
   const value = name === 'user' ? login.user : name === 'local' ? login.local : login.domain;
   if (value === undefined || value === '') {
-    throw new StoreError('PERMANENT', `s3: the prefix template uses {${name}} but this login has no ${name === 'domain' ? 'domain (log in as user@domain)' : name}`);
+    throw new StoreError(
+      'PERMANENT',
+      `s3: the prefix template uses {${name}} but this login has no ${name === 'domain' ? 'domain (log in as user@domain)' : name}`,
+    );
   }
   const segments = value.split('/');
   const wanted = name === 'user' ? userSegments : 1;
   if (segments.length !== wanted || !segments.every(isSafeSegment)) {
     const shape = wanted === 1 ? 'one path segment' : `${wanted} path segments (as the tenant's userName makes)`;
-    throw new StoreError('PERMANENT', `s3: {${name}} "${loggableName(value)}" cannot be used in a key prefix: it must be ${shape}, none empty, "." or ".." and without control characters`);
+    throw new StoreError(
+      'PERMANENT',
+      `s3: {${name}} "${loggableName(value)}" cannot be used in a key prefix: it must be ${shape}, none empty, "." or ".." and without control characters`,
+    );
   }
   return value;
 }

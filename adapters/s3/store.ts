@@ -77,7 +77,15 @@ export class S3Store implements MailStore {
       };
     });
     this.logger.debug(
-      { session: ctx.sessionId, op: 'open', ms: Date.now() - started, messages: messages.length, pages: listing.pages, skipped: listing.skipped, unknownSizes: unknown },
+      {
+        session: ctx.sessionId,
+        op: 'open',
+        ms: Date.now() - started,
+        messages: messages.length,
+        pages: listing.pages,
+        skipped: listing.skipped,
+        unknownSizes: unknown,
+      },
       's3: listing taken',
     );
     return new S3Drop(messages, {

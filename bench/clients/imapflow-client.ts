@@ -104,7 +104,10 @@ export async function runImapSession(opts: ImapSessionOptions): Promise<ImapSess
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     const extra = e as Error & { responseText?: string; code?: string };
-    throw new Error(`${e.message}${extra.responseText !== undefined ? ` (${extra.responseText})` : ''}${extra.code !== undefined ? ` [${extra.code}]` : ''}${lastError !== undefined && lastError !== e ? `; ${lastError.message}` : ''}`, { cause: err });
+    throw new Error(
+      `${e.message}${extra.responseText !== undefined ? ` (${extra.responseText})` : ''}${extra.code !== undefined ? ` [${extra.code}]` : ''}${lastError !== undefined && lastError !== e ? `; ${lastError.message}` : ''}`,
+      { cause: err },
+    );
   } finally {
     client.close();
   }

@@ -244,7 +244,9 @@ export function phaseTimes(t0: number, t1: number, t2: number, t3: number, t4: n
 }
 
 export function combineDigests(hex: string[]): string {
-  return createHash('sha256').update([...hex].sort().join('\n')).digest('hex');
+  return createHash('sha256')
+    .update([...hex].sort().join('\n'))
+    .digest('hex');
 }
 
 export async function runSession(opts: SessionOptions): Promise<SessionResult> {
@@ -264,7 +266,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     const uidlLines = countLines(uidl.body ?? Buffer.alloc(0));
     if (uidlLines !== count) throw new ProtocolError(`UIDL listed ${uidlLines} messages, STAT said ${count}`);
     const t3 = performance.now();
-    const uidlDigest = createHash('sha256').update(uidl.body ?? Buffer.alloc(0)).digest('hex');
+    const uidlDigest = createHash('sha256')
+      .update(uidl.body ?? Buffer.alloc(0))
+      .digest('hex');
     const uidlFirst = (uidl.body ?? Buffer.alloc(0)).toString('latin1', 0, 200).split('\r\n')[0] ?? '';
 
     const n = opts.max === undefined ? count : Math.min(count, opts.max);

@@ -66,7 +66,7 @@ export function runClientSession(run: ClientRun): Promise<SessionResult> {
       out += c.toString('utf8');
       if (handshake && !go && out.includes('{"primed":true}\n')) {
         go = true;
-        void (run.onPrimed)().then(
+        void run.onPrimed().then(
           () => child.stdin?.end('go\n'),
           () => child.kill('SIGKILL'),
         );

@@ -37,7 +37,10 @@ function isProfile(v: unknown): v is CpuProfile {
 }
 
 function where(f: CallFrame): string {
-  const url = f.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'node_modules/').replace(/^\/work\/main\/dist\//, 'dist/');
+  const url = f.url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, 'node_modules/')
+    .replace(/^\/work\/main\/dist\//, 'dist/');
   return `${f.functionName || '(anonymous)'} ${url === '' ? '(native)' : `${url}:${f.lineNumber + 1}`}`;
 }
 
@@ -73,8 +76,7 @@ export function summarizeProfile(p: CpuProfile): ProfileSummary {
       total.set(k, (total.get(k) ?? 0) + us);
     }
   }
-  const sorted = (m: Map<string, number>): { name: string; ms: number }[] =>
-    [...m].map(([name, us]) => ({ name, ms: us / 1000 })).sort((a, b) => b.ms - a.ms);
+  const sorted = (m: Map<string, number>): { name: string; ms: number }[] => [...m].map(([name, us]) => ({ name, ms: us / 1000 })).sort((a, b) => b.ms - a.ms);
   return { totalMs: all / 1000, self: sorted(self), total: sorted(total) };
 }
 
@@ -110,7 +112,8 @@ function main(): number {
     process.stdout.write(`\nself time, top ${top}:\n`);
     for (const x of s.self.slice(0, top)) process.stdout.write(`${x.ms.toFixed(1).padStart(9)} ms  ${x.name}\n`);
     process.stdout.write(`\ntotal time${filter === undefined ? '' : ` (${filter})`}, top ${top}:\n`);
-    for (const x of s.total.filter((t) => filter === undefined || t.name.includes(filter)).slice(0, top)) process.stdout.write(`${x.ms.toFixed(1).padStart(9)} ms  ${x.name}\n`);
+    for (const x of s.total.filter((t) => filter === undefined || t.name.includes(filter)).slice(0, top))
+      process.stdout.write(`${x.ms.toFixed(1).padStart(9)} ms  ${x.name}\n`);
     process.stdout.write('\n');
   }
   return 0;

@@ -35,9 +35,25 @@ const WORDS = (
   'while last might us great old year off come since against go came right used take three meeting report invoice schedule ' +
   'project budget review draft attached please thanks regards update deadline customer server backup release quarter numbers'
 ).split(' ');
-const NAMES = ['Bob Smith', 'Carol Jones', 'Dave Müller', 'Erin O\'Brien', 'Frank Zhang', 'Grace Hopper', 'Heidi Schäfer', 'Ivan Petrov'];
-const SUBJECTS = ['Quarterly report', 'Re: meeting notes', 'Invoice 2023-118', 'Fwd: backup schedule', 'Re: Re: release plan', 'Lunch on Friday?', 'Grüße aus Köln', 'Server maintenance window'];
-const DOT_LINES = ['.', '..', '.hidden file in the home folder', '...and then it stopped working', '. (a lone dot above ends a DATA in SMTP)', '.profile was not read'];
+const NAMES = ['Bob Smith', 'Carol Jones', 'Dave Müller', "Erin O'Brien", 'Frank Zhang', 'Grace Hopper', 'Heidi Schäfer', 'Ivan Petrov'];
+const SUBJECTS = [
+  'Quarterly report',
+  'Re: meeting notes',
+  'Invoice 2023-118',
+  'Fwd: backup schedule',
+  'Re: Re: release plan',
+  'Lunch on Friday?',
+  'Grüße aus Köln',
+  'Server maintenance window',
+];
+const DOT_LINES = [
+  '.',
+  '..',
+  '.hidden file in the home folder',
+  '...and then it stopped working',
+  '. (a lone dot above ends a DATA in SMTP)',
+  '.profile was not read',
+];
 const EIGHT_BIT = ['Café crème, naïve façade, Grüße, smörgåsbord.', 'Цена: 100 ₽ — спасибо!', '日本語のテキストも少し。'];
 
 /** mulberry32: small, fast, deterministic. */
@@ -115,7 +131,15 @@ function message(i: number, target: number, r: () => number, time: number): Buff
     '',
   ];
   const lines = [...head];
-  if (withAttachment) lines.push('This is a multi-part message in MIME format.', '', `--${boundary}`, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '');
+  if (withAttachment)
+    lines.push(
+      'This is a multi-part message in MIME format.',
+      '',
+      `--${boundary}`,
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: 8bit',
+      '',
+    );
   const textTarget = withAttachment ? Math.min(target, 4000 + Math.floor(r() * 6000)) : target;
   let size = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
   const push = (ls: readonly string[]): void => {
@@ -138,7 +162,14 @@ function message(i: number, target: number, r: () => number, time: number): Buff
   push(['-- ', `${from}`, 'Example Org, Room 4.12', '.sig: this line starts with a dot']);
   if (withAttachment) {
     const binary = Math.max(1000, Math.floor(((target - size - 300) * 57) / 78));
-    push(['', `--${boundary}`, 'Content-Type: application/octet-stream; name="data.bin"', 'Content-Transfer-Encoding: base64', `Content-Disposition: attachment; filename="data-${i}.bin"`, '']);
+    push([
+      '',
+      `--${boundary}`,
+      'Content-Type: application/octet-stream; name="data.bin"',
+      'Content-Transfer-Encoding: base64',
+      `Content-Disposition: attachment; filename="data-${i}.bin"`,
+      '',
+    ]);
     push(base64Lines(binary));
     push(['', `--${boundary}--`]);
   }
@@ -173,6 +204,8 @@ export function generateMaildir(opts: GenerateOptions): GeneratedMaildir {
     path: opts.path,
     count: opts.count,
     crlfBytes,
-    digest: createHash('sha256').update([...hashes].sort().join('\n')).digest('hex'),
+    digest: createHash('sha256')
+      .update([...hashes].sort().join('\n'))
+      .digest('hex'),
   };
 }

@@ -24,7 +24,12 @@ export interface PopgateProcess {
 
 /** The tenant popgate serves: a Maildir or an S3 bucket (gateway-managed user), or an IMAP server (passthrough auth). */
 export type PopgateBackend =
-  | { readonly adapter: 'maildir'; /** Path template of the Maildirs, with {user}. */ readonly mailPath: string; readonly user: string; readonly password: string }
+  | {
+      readonly adapter: 'maildir';
+      /** Path template of the Maildirs, with {user}. */ readonly mailPath: string;
+      readonly user: string;
+      readonly password: string;
+    }
   | {
       readonly adapter: 's3';
       readonly endpoint: string;
@@ -103,10 +108,28 @@ export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess
   } else if (b.adapter === 's3') {
     const usersFile = join(opts.dir, 'users.yaml');
     addUser(usersFile, b.user, b.password);
-    tenant = { adapter: 's3', endpoint: b.endpoint, forcePathStyle: true, bucket: b.bucket, prefix: b.prefix, credentials: { ...b.credentials }, users: usersFile, deleteMode: 'keep' };
+    tenant = {
+      adapter: 's3',
+      endpoint: b.endpoint,
+      forcePathStyle: true,
+      bucket: b.bucket,
+      prefix: b.prefix,
+      credentials: { ...b.credentials },
+      users: usersFile,
+      deleteMode: 'keep',
+    };
   } else {
     // Plain IMAP is allowed for loopback hosts only; the POP3 login is sent on (passthrough).
-    tenant = { adapter: 'imap', host: b.host, port: b.port, tls: 'none', folder: 'INBOX', auth: 'passthrough', uidlFormat: b.uidlFormat ?? 'dovecot', deleteMode: b.deleteMode ?? 'keep' };
+    tenant = {
+      adapter: 'imap',
+      host: b.host,
+      port: b.port,
+      tls: 'none',
+      folder: 'INBOX',
+      auth: 'passthrough',
+      uidlFormat: b.uidlFormat ?? 'dovecot',
+      deleteMode: b.deleteMode ?? 'keep',
+    };
   }
   const [port] = (await freePorts(1)) as [number];
   const config = {

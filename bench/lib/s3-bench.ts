@@ -65,11 +65,18 @@ function check(cond: boolean, what: string): void {
 function checkSession(s: SessionResult, mail: GeneratedMaildir): void {
   check(s.count === mail.count, `(s) popgate->s3: STAT said ${s.count} messages, the bucket has ${mail.count}`);
   check(s.statSize === mail.crlfBytes, `(s) popgate->s3: STAT said ${s.statSize} octets, the messages have ${mail.crlfBytes}`);
-  check(s.n === mail.count && s.bytes === mail.crlfBytes, `(s) popgate->s3: received ${s.n} messages, ${s.bytes} octets; expected ${mail.count}, ${mail.crlfBytes}`);
+  check(
+    s.n === mail.count && s.bytes === mail.crlfBytes,
+    `(s) popgate->s3: received ${s.n} messages, ${s.bytes} octets; expected ${mail.count}, ${mail.crlfBytes}`,
+  );
   if (s.digest !== undefined) check(s.digest === mail.digest, '(s) popgate->s3: message contents differ from the generated mail');
 }
 
-async function measured(s3: S3rver, gw: PopgateProcess, run: () => Promise<SessionResult>): Promise<{ s: SessionResult; gwCpuS: number | undefined; s3CpuS: number }> {
+async function measured(
+  s3: S3rver,
+  gw: PopgateProcess,
+  run: () => Promise<SessionResult>,
+): Promise<{ s: SessionResult; gwCpuS: number | undefined; s3CpuS: number }> {
   const g0 = procStat(gw.pid)?.cpuS;
   const s0 = procStat(s3.pid)?.cpuS ?? 0;
   const s = await run();
@@ -113,7 +120,17 @@ async function directOnce(s3: S3rver, inFlight: number, count: number): Promise<
   });
   const totalS = (performance.now() - started) / 1000;
   check(objects.length === count, `(e) SDK direct: listed ${objects.length} objects, uploaded ${count}`);
-  const s: SessionResult = { n: objects.length, bytes, count, statSize: bytes, loginMs: listed - started, statMs: 0, uidlMs: 0, retrS: totalS - (listed - started) / 1000, totalS };
+  const s: SessionResult = {
+    n: objects.length,
+    bytes,
+    count,
+    statSize: bytes,
+    loginMs: listed - started,
+    statMs: 0,
+    uidlMs: 0,
+    retrS: totalS - (listed - started) / 1000,
+    totalS,
+  };
   return { s, gwCpuS: undefined, s3CpuS: (procStat(s3.pid)?.cpuS ?? 0) - s0 };
 }
 
@@ -134,12 +151,22 @@ export async function runS3Workload(o: S3BenchOptions): Promise<S3BenchResult> {
   try {
     const files = readdirSync(join(mailPath, 'new'));
     await s3.putMany(files.map((f) => ({ key: `${PREFIX}${o.user}/${f}`, body: readFileSync(join(mailPath, 'new', f)) })));
-    o.progress(`s3-${o.count}: uploaded ${files.length} objects (${(mail.crlfBytes / 1e6).toFixed(1)} MB as CRLF) to s3rver in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    o.progress(
+      `s3-${o.count}: uploaded ${files.length} objects (${(mail.crlfBytes / 1e6).toFixed(1)} MB as CRLF) to s3rver in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const dir = join(o.dir, 'popgate-s');
     mkdirSync(dir, { recursive: true });
     gw = await startPopgate({
       dir,
-      backend: { adapter: 's3', endpoint: s3.endpoint, bucket: s3.bucket, prefix: `${PREFIX}{user}/`, credentials: S3RVER_KEY, user: o.user, password: o.password },
+      backend: {
+        adapter: 's3',
+        endpoint: s3.endpoint,
+        bucket: s3.bucket,
+        prefix: `${PREFIX}{user}/`,
+        credentials: S3RVER_KEY,
+        user: o.user,
+        password: o.password,
+      },
       logLevel: o.popgateLog,
       nodeArgs: o.nodeArgs,
     });
@@ -183,7 +210,17 @@ export function s3Table(r: S3BenchResult, table: (header: readonly string[], row
   const header = ['client', 'session', 'MB/s', 'msgs/s', 'login ms', 'STAT ms', 'session s', 'popgate CPU s', 's3rver CPU s'];
   return table(
     header,
-    r.rows.map((x) => [x.client, x.session, num(x.mbPerS, 1), num(x.msgsPerS, 0), num(x.loginMs, 1), num(x.statMs, 1), num(x.totalS, 3), num(x.popgateCpuS, 2), num(x.s3rverCpuS, 2)]),
+    r.rows.map((x) => [
+      x.client,
+      x.session,
+      num(x.mbPerS, 1),
+      num(x.msgsPerS, 0),
+      num(x.loginMs, 1),
+      num(x.statMs, 1),
+      num(x.totalS, 3),
+      num(x.popgateCpuS, 2),
+      num(x.s3rverCpuS, 2),
+    ]),
     2,
   );
 }

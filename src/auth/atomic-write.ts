@@ -30,7 +30,7 @@ export function writeFileAtomically(path: string, data: string, mode = 0o600, su
     }
     try {
       const bytes = Buffer.from(data, 'utf8');
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
       // The umask may have taken bits away from `mode`; the file must end up exactly `mode`.
       fchmodSync(fd, mode);
       fsyncSync(fd);

@@ -29,7 +29,9 @@ export async function verifyLocal(users: UsersFile, user: string, creds: Credent
     }
     case 'apop': {
       const secret = record?.secret ?? randomBytes(16).toString('hex');
-      const expected = createHash('md5').update(creds.timestamp + secret, 'utf8').digest('hex');
+      const expected = createHash('md5')
+        .update(creds.timestamp + secret, 'utf8')
+        .digest('hex');
       return equalHex(expected, creds.digest) && record?.secret !== undefined;
     }
     case 'bearer':

@@ -59,7 +59,8 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
   const tenants: Config['tenants'] = {};
   for (const [name, t] of Object.entries(cfg.tenants)) {
     const own = adapterPaths(t, abs);
-    tenants[name] = own.certificate === undefined ? own : { ...own, certificate: { ...own.certificate, cert: abs(own.certificate.cert), key: abs(own.certificate.key) } };
+    tenants[name] =
+      own.certificate === undefined ? own : { ...own, certificate: { ...own.certificate, cert: abs(own.certificate.cert), key: abs(own.certificate.key) } };
   }
   return {
     ...cfg,

@@ -22,7 +22,10 @@ export const tenantCommonFields = {
   /** Domains whose logins route here: `example.com`, `*.example.com`, IDNs in either form. */
   domains: z.array(z.string().min(1)).default([]),
   /** Which separators split `local<sep>domain` for this tenant's domains (`+` is off by default). */
-  separators: z.array(z.enum(['@', '%', '+'])).min(1).default(['@']),
+  separators: z
+    .array(z.enum(['@', '%', '+']))
+    .min(1)
+    .default(['@']),
   /** What the backend sees: `local`, `full` (`local@domain`) or a template with {local} {domain} {login}. */
   userName: z.string().min(1).default('local'),
   /** SASL mechanisms allowed for this tenant's users (default: the global `auth.mechanisms`). */
@@ -114,7 +117,8 @@ export const configSchema = z
     listeners: z.array(listenerSchema).min(1),
     /** The default certificate (TLS listeners need it); tenants may add their own, chosen by SNI. */
     tls: z.strictObject(tlsFiles).optional(),
-    tenants: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'tenant names use A-Z a-z 0-9 _ . -'), tenantSchema)
+    tenants: z
+      .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'tenant names use A-Z a-z 0-9 _ . -'), tenantSchema)
       .refine((t) => Object.keys(t).length > 0, 'at least one tenant is required'),
     defaultTenant: z.string().optional(),
     limits: limitsSchema.default(limitsSchema.parse({})),
@@ -125,8 +129,7 @@ export const configSchema = z
     allowPlaintextAuthOnLoopback: z.boolean().default(false),
     /** Dovecot-style client workarounds; `outlook-no-nuls` turns NUL octets into 0x80. */
     workarounds: z.array(z.enum(['outlook-no-nuls'])).default([]),
-    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
-      .default({ level: 'info' }),
+    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
   })
   .superRefine((cfg, ctx) => {
     const names = Object.keys(cfg.tenants);

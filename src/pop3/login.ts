@@ -84,7 +84,15 @@ export async function login(conn: Session, creds: Credentials, mechanism?: strin
     // The connection keeps the name only for its log lines (quit, disconnect): the safe form.
     conn.enterTransaction(tx, loggableName(creds.login), tenant);
     log.info(
-      { outcome: 'ok', tenant: tenant.name, adapter: tenant.store.kind, user: loggableName(user), recent: routed.recent, messages: drop.messages.length, ms: Date.now() - started },
+      {
+        outcome: 'ok',
+        tenant: tenant.name,
+        adapter: tenant.store.kind,
+        user: loggableName(user),
+        recent: routed.recent,
+        messages: drop.messages.length,
+        ms: Date.now() - started,
+      },
       'login',
     );
   } catch (err) {

@@ -74,7 +74,10 @@ export class Transaction {
     if (!hasSizeResolver(drop)) throw new Error('adapter listed a message without size and has no resolveSizes()');
     let resolved: ReadonlyMap<string, number>;
     try {
-      resolved = await drop.resolveSizes(msns.map((n) => drop.messages[n - 1]?.id as string), signal);
+      resolved = await drop.resolveSizes(
+        msns.map((n) => drop.messages[n - 1]?.id as string),
+        signal,
+      );
     } catch (err) {
       if (err instanceof StoreError) throw replyForStoreError(err);
       throw err;

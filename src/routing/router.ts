@@ -80,7 +80,8 @@ export class Router<T extends RoutableTenant> {
           continue;
         }
         const held = this.byServerName.add(pattern, tenant);
-        if (held !== undefined && held !== tenant) problems.push(`tenants.${tenant.name}.certificate: server name ${patternText(pattern)} also belongs to tenant ${held.name}`);
+        if (held !== undefined && held !== tenant)
+          problems.push(`tenants.${tenant.name}.certificate: server name ${patternText(pattern)} also belongs to tenant ${held.name}`);
       }
     }
     const names = input.tenants.map((t) => t.name);

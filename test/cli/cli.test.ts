@@ -35,7 +35,11 @@ async function tryLogin(port: number, user: string, password: string): Promise<s
   }
 }
 
-const VALID = (port: number, extra = '', limits = '{ authFailureDelayMs: 0, shutdownGraceSeconds: 2 }'): string => `listeners: [{ host: 127.0.0.1, port: ${port} }]
+const VALID = (
+  port: number,
+  extra = '',
+  limits = '{ authFailureDelayMs: 0, shutdownGraceSeconds: 2 }',
+): string => `listeners: [{ host: 127.0.0.1, port: ${port} }]
 tenants:
   main: { adapter: maildir, path: "mail/{user}", users: users.yaml }
 allowPlaintextAuth: always
@@ -70,11 +74,23 @@ describe('popgate serve/check: config errors', () => {
     { name: 'a string where a number belongs', text: VALID(1110, '', '{ idleTimeoutSeconds: ten }'), key: /^config error: limits\.idleTimeoutSeconds: /m },
     { name: 'an unknown key', text: VALID(1110, 'bogusKey: 1'), key: /^config error: .*bogusKey/m },
     { name: 'defaultTenant naming no tenant', text: VALID(1110, 'defaultTenant: nope'), key: /^config error: defaultTenant: /m },
-    { name: 'a starttls listener without a tls section', text: VALID(1110).replace('port: 1110 }', 'port: 1110, tls: starttls }'), key: /^config error: listeners\.0\.tls: /m },
-    { name: 'a TLS listener whose cert file is missing', text: VALID(1110, 'tls: { cert: nope-cert.pem, key: nope-key.pem }').replace('port: 1110 }', 'port: 1110, tls: implicit }'), key: /^config error: tls\.cert: cannot read/m },
+    {
+      name: 'a starttls listener without a tls section',
+      text: VALID(1110).replace('port: 1110 }', 'port: 1110, tls: starttls }'),
+      key: /^config error: listeners\.0\.tls: /m,
+    },
+    {
+      name: 'a TLS listener whose cert file is missing',
+      text: VALID(1110, 'tls: { cert: nope-cert.pem, key: nope-key.pem }').replace('port: 1110 }', 'port: 1110, tls: implicit }'),
+      key: /^config error: tls\.cert: cannot read/m,
+    },
     { name: 'a YAML syntax error', text: 'listeners: [\n', key: /^config error: yaml: /m },
     { name: 'a YAML alias bomb', text: aliasBomb(), key: /^config error: yaml: Excessive alias count/m },
-    { name: 'a users file with a plaintext password', text: VALID(1110).replace('users.yaml', 'bad-users.yaml'), key: /^config error: tenants\.main\.users: .*bob\.password/m },
+    {
+      name: 'a users file with a plaintext password',
+      text: VALID(1110).replace('users.yaml', 'bad-users.yaml'),
+      key: /^config error: tenants\.main\.users: .*bob\.password/m,
+    },
   ];
   /** serve and check on every case, run concurrently up front (each is a node start-up). */
   const results = new Map<string, Promise<RunResult>>();
@@ -264,10 +280,14 @@ describe('popgate demo', () => {
     assert.match(py.stdout, /^\(5, \d+\)\n/);
     assert.match(py.stdout, /Subject: Welcome to popgate/);
     // Every demo message comes out exactly as stored.
-    const stored = ['new', 'cur'].flatMap((sub) => readdirSync(join(demoMaildir(), sub)).map((f) => join(demoMaildir(), sub, f))).sort((a, b) => (a.split('/').pop() as string).localeCompare(b.split('/').pop() as string));
+    const stored = ['new', 'cur']
+      .flatMap((sub) => readdirSync(join(demoMaildir(), sub)).map((f) => join(demoMaildir(), sub, f)))
+      .sort((a, b) => (a.split('/').pop() as string).localeCompare(b.split('/').pop() as string));
     assert.equal(stored.length, 5);
     const out = join(dir, 'poplib-out');
-    const r = await run('python3', [POPLIB_SCRIPT, JSON.stringify({ host: '127.0.0.1', port, user: 'demo', password: 'demo', outdir: out })], { timeoutMs: 30_000 });
+    const r = await run('python3', [POPLIB_SCRIPT, JSON.stringify({ host: '127.0.0.1', port, user: 'demo', password: 'demo', outdir: out })], {
+      timeoutMs: 30_000,
+    });
     assert.equal(r.code, 0, r.stderr);
     const got = deliveredFiles(out);
     assert.equal(got.length, 5);
@@ -466,7 +486,7 @@ describe('popgate check/serve: users file permissions and names, plaintext warni
     }
   });
 
-  it("allowPlaintextAuth: always on a listener without TLS: check warns, naming the listener", async () => {
+  it('allowPlaintextAuth: always on a listener without TLS: check warns, naming the listener', async () => {
     const config = setup('plain', {
       config: `listeners: [{ host: 127.0.0.1, port: 1110 }]\ntenants:\n  main: { adapter: maildir, path: "mail/{user}", users: users-plain.yaml }\nallowPlaintextAuth: always\n`,
     });
@@ -491,8 +511,14 @@ describe('popgate check/serve: users file permissions and names, plaintext warni
         .map((l) => JSON.parse(l) as { level: number; warning?: string })
         .filter((l) => l.level === 40 && l.warning !== undefined)
         .map((l) => l.warning as string);
-      assert.ok(warnings.some((w) => /users-serve-warn\.yaml has mode 0644/.test(w)), JSON.stringify(warnings));
-      assert.ok(warnings.some((w) => /^listeners\.0 .*in clear/.test(w)), JSON.stringify(warnings));
+      assert.ok(
+        warnings.some((w) => /users-serve-warn\.yaml has mode 0644/.test(w)),
+        JSON.stringify(warnings),
+      );
+      assert.ok(
+        warnings.some((w) => /^listeners\.0 .*in clear/.test(w)),
+        JSON.stringify(warnings),
+      );
     } finally {
       stop(p);
     }

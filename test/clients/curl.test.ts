@@ -111,7 +111,10 @@ describe('curl over TLS (STLS and implicit)', () => {
     const retr = ok(await curl(['--ssl-reqd', '--cacert', cacert, `pop3://localhost:${gw.ports[0]}/3`, ...auth]), 'RETR 3 over STLS');
     const expected = wireBody((messages[2] as { content: Buffer }).content);
     assert.ok(retr.equals(expected), firstDifference(retr, expected));
-    assert.ok(gw.logs.some((l) => (JSON.parse(l) as { msg?: string }).msg === 'STLS done'), 'the gateway logged the STLS upgrade');
+    assert.ok(
+      gw.logs.some((l) => (JSON.parse(l) as { msg?: string }).msg === 'STLS done'),
+      'the gateway logged the STLS upgrade',
+    );
   });
 
   it('pop3s:// to the implicit TLS listener with --cacert and localhost fetches', async () => {
@@ -173,6 +176,10 @@ describe('curl and APOP', () => {
     const r = await curl([`pop3://127.0.0.1:${gw.port}/`, '-u', 'alice:not-the-secret']);
     assert.equal(r.code, 67, `curl exit ${r.code}: ${r.stderr}`);
     const logins = loginLogs().slice(before);
-    assert.deepEqual(logins.map((l) => [l.method, l.outcome]), [['apop', 'auth-failed']], JSON.stringify(logins));
+    assert.deepEqual(
+      logins.map((l) => [l.method, l.outcome]),
+      [['apop', 'auth-failed']],
+      JSON.stringify(logins),
+    );
   });
 });

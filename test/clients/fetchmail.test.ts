@@ -51,8 +51,7 @@ async function fetchmail(work: string, o: FetchmailRun): Promise<{ code: number 
   const home = join(dir, 'home');
   const mda = numberingMda(dir, o.outDir);
   mkdirSync(home, { recursive: true });
-  const tls =
-    o.tls === 'plain' ? "sslproto ''" : o.tls === 'verified' ? `sslcertck sslcertfile "${testCert().certPath}"` : 'sslcertck';
+  const tls = o.tls === 'plain' ? "sslproto ''" : o.tls === 'verified' ? `sslcertck sslcertfile "${testCert().certPath}"` : 'sslcertck';
   const rc = join(dir, 'fetchmailrc');
   writeFileSync(
     rc,
@@ -93,7 +92,11 @@ function assertDelivered(outDir: string, messages: readonly CorpusMessage[]): vo
 }
 
 /** Commands fetchmail sent (from its -v log). */
-const sent = (log: string, re: RegExp): string[] => log.split('\n').map((l) => /^fetchmail: POP3> (.*)$/.exec(l)?.[1] ?? '').filter((c) => re.test(c));
+const sent = (log: string, re: RegExp): string[] =>
+  log
+    .split('\n')
+    .map((l) => /^fetchmail: POP3> (.*)$/.exec(l)?.[1] ?? '')
+    .filter((c) => re.test(c));
 
 /** The reply logged right after the first line that sent `command`. */
 function replyTo(log: string, command: string): string | undefined {
@@ -128,12 +131,24 @@ describe('fetchmail, plain POP3', () => {
   it('downloads a whole Maildir of varied messages (keep, uidl); each one is exact after the documented changes', async () => {
     const out = join(work, 'keep');
     const logsBefore = gw.logs.length;
-    const r = await fetchmail(work, { host: '127.0.0.1', port: gw.port, user: 'alice', outDir: out, idsFile: join(work, 'ids'), keep: true, uidl: true, tls: 'plain' });
+    const r = await fetchmail(work, {
+      host: '127.0.0.1',
+      port: gw.port,
+      user: 'alice',
+      outDir: out,
+      idsFile: join(work, 'ids'),
+      keep: true,
+      uidl: true,
+      tls: 'plain',
+    });
     assert.equal(r.code, 0, `fetchmail exit ${r.code}:\n${r.log.slice(-3000)}`);
     assertDelivered(out, messages);
     // With uidl, fetchmail fetches every message with TOP n 99999999 ("all of it").
     const tops = sent(r.log, /^TOP /);
-    assert.deepEqual(tops, messages.map((_, i) => `TOP ${i + 1} 99999999`));
+    assert.deepEqual(
+      tops,
+      messages.map((_, i) => `TOP ${i + 1} 99999999`),
+    );
     assert.equal(replyTo(r.log, 'TOP 1 99999999'), '+OK Top of message follows.');
     const topCommands = parsed(gw, logsBefore).filter((l) => l.msg === 'command' && l.command === 'TOP');
     assert.equal(topCommands.length, messages.length, 'the gateway served one TOP per message');
@@ -142,7 +157,16 @@ describe('fetchmail, plain POP3', () => {
 
   it('a second run with the same ids file fetches nothing new (UIDL)', async () => {
     const out = join(work, 'keep');
-    const r = await fetchmail(work, { host: '127.0.0.1', port: gw.port, user: 'alice', outDir: out, idsFile: join(work, 'ids'), keep: true, uidl: true, tls: 'plain' });
+    const r = await fetchmail(work, {
+      host: '127.0.0.1',
+      port: gw.port,
+      user: 'alice',
+      outDir: out,
+      idsFile: join(work, 'ids'),
+      keep: true,
+      uidl: true,
+      tls: 'plain',
+    });
     assert.equal(r.code, 1, `fetchmail exit ${r.code} (1 = no mail):\n${r.log.slice(-3000)}`);
     assert.match(r.log, new RegExp(`${messages.length} messages \\(${messages.length} seen\\) for alice`));
     assert.deepEqual(sent(r.log, /^(TOP|RETR) /), [], 'nothing fetched');
@@ -154,12 +178,27 @@ describe('fetchmail, plain POP3', () => {
     storeCorpus(gw.maildir('bob'), bobMessages);
     const out = join(work, 'bob');
     const logsBefore = gw.logs.length;
-    const r = await fetchmail(work, { host: '127.0.0.1', port: gw.port, user: 'bob', outDir: out, idsFile: join(work, 'ids-bob'), keep: false, uidl: false, tls: 'plain' });
+    const r = await fetchmail(work, {
+      host: '127.0.0.1',
+      port: gw.port,
+      user: 'bob',
+      outDir: out,
+      idsFile: join(work, 'ids-bob'),
+      keep: false,
+      uidl: false,
+      tls: 'plain',
+    });
     assert.equal(r.code, 0, `fetchmail exit ${r.code}:\n${r.log.slice(-3000)}`);
     assert.deepEqual(sent(r.log, /^LAST$/), ['LAST']);
     assert.equal(replyTo(r.log, 'LAST'), '+OK 0');
-    assert.deepEqual(sent(r.log, /^(TOP|RETR) /), bobMessages.map((_, i) => `TOP ${i + 1} 99999999`));
-    assert.deepEqual(sent(r.log, /^DELE /), bobMessages.map((_, i) => `DELE ${i + 1}`));
+    assert.deepEqual(
+      sent(r.log, /^(TOP|RETR) /),
+      bobMessages.map((_, i) => `TOP ${i + 1} 99999999`),
+    );
+    assert.deepEqual(
+      sent(r.log, /^DELE /),
+      bobMessages.map((_, i) => `DELE ${i + 1}`),
+    );
     assertDelivered(out, bobMessages);
     assert.deepEqual(messageFiles(gw.maildir('bob')), [], 'deleted at QUIT');
     const quit = parsed(gw, logsBefore).find((l) => l.outcome === 'quit');
@@ -189,7 +228,16 @@ describe('fetchmail over STLS', () => {
 
   it('upgrades with STLS, checks the certificate (sslcertck + sslcertfile) and downloads everything', async () => {
     const out = join(work, 'tls');
-    const r = await fetchmail(work, { host: 'localhost', port: gw.port, user: 'alice', outDir: out, idsFile: join(work, 'ids'), keep: true, uidl: true, tls: 'verified' });
+    const r = await fetchmail(work, {
+      host: 'localhost',
+      port: gw.port,
+      user: 'alice',
+      outDir: out,
+      idsFile: join(work, 'ids'),
+      keep: true,
+      uidl: true,
+      tls: 'verified',
+    });
     assert.equal(r.code, 0, `fetchmail exit ${r.code}:\n${r.log.slice(-3000)}`);
     assert.match(r.log, /upgrade to TLS succeeded/);
     assert.deepEqual(sent(r.log, /^STLS$/), ['STLS']);
@@ -199,7 +247,16 @@ describe('fetchmail over STLS', () => {
   it('stops before logging in when it cannot verify the certificate (sslcertck without the CA)', async () => {
     const out = join(work, 'untrusted');
     const logsBefore = gw.logs.length;
-    const r = await fetchmail(work, { host: 'localhost', port: gw.port, user: 'alice', outDir: out, idsFile: join(work, 'ids-untrusted'), keep: true, uidl: true, tls: 'unverified' });
+    const r = await fetchmail(work, {
+      host: 'localhost',
+      port: gw.port,
+      user: 'alice',
+      outDir: out,
+      idsFile: join(work, 'ids-untrusted'),
+      keep: true,
+      uidl: true,
+      tls: 'unverified',
+    });
     assert.equal(r.code, 2, `fetchmail exit ${r.code} (2 = socket/TLS error):\n${r.log.slice(-3000)}`);
     assert.match(r.log, /certificate verify failed|verification error/);
     assert.deepEqual(sent(r.log, /^(USER|PASS|AUTH)/), [], 'no credentials sent');

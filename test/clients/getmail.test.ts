@@ -123,18 +123,37 @@ describe('getmail6, SimplePOP3Retriever', () => {
 
   it('downloads every message; each equals the source after getmail’s own rewriting', async () => {
     const out = join(work, 'plain');
-    const r = await getmail(work, { type: 'SimplePOP3Retriever', server: '127.0.0.1', port: gw.port, outDir: out, stateDir: join(work, 'state'), readAll: false });
+    const r = await getmail(work, {
+      type: 'SimplePOP3Retriever',
+      server: '127.0.0.1',
+      port: gw.port,
+      outDir: out,
+      stateDir: join(work, 'state'),
+      readAll: false,
+    });
     assert.match(r.stdout + r.stderr, new RegExp(`${messages.length} messages \\(\\d+ bytes\\) retrieved, 0 skipped`));
     assertDelivered(out, messages);
     assert.equal(messageFiles(gw.maildir('alice')).length, messages.length, 'delete = false: nothing deleted');
     const oldmail = readdirSync(join(work, 'state')).filter((f) => f.startsWith('oldmail-'));
     assert.equal(oldmail.length, 1, 'getmail recorded the UIDLs it saw');
-    assert.equal(readFileSync(join(work, 'state', oldmail[0] as string), 'utf8').trim().split('\n').length, messages.length);
+    assert.equal(
+      readFileSync(join(work, 'state', oldmail[0] as string), 'utf8')
+        .trim()
+        .split('\n').length,
+      messages.length,
+    );
   });
 
   it('a second run (read_all = false) retrieves nothing: the UIDLs are stable', async () => {
     const out = join(work, 'plain');
-    const r = await getmail(work, { type: 'SimplePOP3Retriever', server: '127.0.0.1', port: gw.port, outDir: out, stateDir: join(work, 'state'), readAll: false });
+    const r = await getmail(work, {
+      type: 'SimplePOP3Retriever',
+      server: '127.0.0.1',
+      port: gw.port,
+      outDir: out,
+      stateDir: join(work, 'state'),
+      readAll: false,
+    });
     assert.match(r.stdout + r.stderr, new RegExp(`0 messages \\(0 bytes\\) retrieved, ${messages.length} skipped`));
     assert.equal(deliveredFiles(out).length, messages.length, 'no new deliveries');
   });

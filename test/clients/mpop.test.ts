@@ -135,7 +135,10 @@ describe('mpop', () => {
       const out = join(work, 'unpipelined');
       await mpop(work, { port: proxy.port, user: 'alice', outDir: out, uidls: join(work, 'uidls-unpipelined'), keep: true, pipelining: 'off' });
       assert.ok(proxy.clientChunks.length > messages.length, 'one write per command');
-      assert.ok(proxy.clientChunks.every((c) => commandsIn(c).length === 1), JSON.stringify(proxy.clientChunks.filter((c) => commandsIn(c).length !== 1)));
+      assert.ok(
+        proxy.clientChunks.every((c) => commandsIn(c).length === 1),
+        JSON.stringify(proxy.clientChunks.filter((c) => commandsIn(c).length !== 1)),
+      );
       assertDelivered(out, messages);
     } finally {
       await proxy.close();
@@ -151,7 +154,10 @@ describe('mpop', () => {
     await mpop(work, { port: gw.port, user: 'bob', outDir: out, uidls: join(work, 'uidls-bob'), keep: false });
     assertDelivered(out, bobMessages);
     assert.deepEqual(messageFiles(gw.maildir('bob')), [], 'all of bob’s messages were deleted');
-    const quit = gw.logs.slice(logsBefore).map((l) => JSON.parse(l) as { outcome?: string; deleted?: number }).find((l) => l.outcome === 'quit');
+    const quit = gw.logs
+      .slice(logsBefore)
+      .map((l) => JSON.parse(l) as { outcome?: string; deleted?: number })
+      .find((l) => l.outcome === 'quit');
     assert.equal(quit?.deleted, bobMessages.length, 'the gateway logged the deletions at QUIT');
     assert.equal(messageFiles(gw.maildir('alice')).length, messages.length, 'alice’s Maildir is untouched');
   });

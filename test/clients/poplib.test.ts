@@ -55,7 +55,11 @@ async function poplib(opts: { port: number; host?: string; mode?: 'plain' | 'stl
 function assertFetchedExactly(report: PoplibReport, outdir: string, messages: readonly CorpusMessage[]): void {
   const sizes = messages.map((m) => wireSize(m.content));
   assert.deepEqual(report.stat, [messages.length, sizes.reduce((a, b) => a + b, 0)], 'STAT');
-  assert.deepEqual(report.list, sizes.map((s, i) => [i + 1, s]), 'LIST');
+  assert.deepEqual(
+    report.list,
+    sizes.map((s, i) => [i + 1, s]),
+    'LIST',
+  );
   const files = deliveredFiles(outdir);
   assert.equal(files.length, messages.length, 'one file per message');
   messages.forEach((msg, i) => {

@@ -51,7 +51,8 @@ const fixture: ContractFixture = {
     putMessages(dovecot, [message]);
   },
   failDeletion: {
-    cannot: 'a real Dovecot expunges every UID it is asked to at QUIT; making one of them stay would take a scripted IMAP server, not the backend this suite runs on',
+    cannot:
+      'a real Dovecot expunges every UID it is asked to at QUIT; making one of them stay would take a scripted IMAP server, not the backend this suite runs on',
   },
   async stop() {
     await dovecot?.stop();

@@ -34,7 +34,10 @@ const fixture: ContractFixture = {
     files = messages.map((content, i) => addMessage(box, content, { time: clock++, sizeFields: i % 2 === 0 }));
   },
   async contents() {
-    return files.map(locate).filter((p): p is string => p !== undefined).map((p) => readFileSync(p));
+    return files
+      .map(locate)
+      .filter((p): p is string => p !== undefined)
+      .map((p) => readFileSync(p));
   },
   tenant: ({ usersFile }) => ({ adapter: 'maildir', path: join(root, '{user}'), users: usersFile }),
   async removeBehind(index) {

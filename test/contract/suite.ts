@@ -210,7 +210,11 @@ export function runContractSuite(fx: ContractFixture): void {
         assert.ok(framing === 0 || framing === 2, `${name}: framing ${framing}`);
       }
       assert.match(await c.quit(), /^\+OK/);
-      sameContents(await fx.contents(gw), CORPUS.map((x) => x.raw), 'nothing was changed');
+      sameContents(
+        await fx.contents(gw),
+        CORPUS.map((x) => x.raw),
+        'nothing was changed',
+      );
     });
 
     it(`NUL octets reach the client as 0x${fx.deviations.nulSentAs.toString(16).padStart(2, '0')} (declared), same size`, async () => {
@@ -232,7 +236,10 @@ export function runContractSuite(fx: ContractFixture): void {
           const r = await c.multiline(`TOP ${i + 1} ${n}`);
           assert.match(r.status, /^\+OK/, `${name} TOP ${n}`);
           const want = topBody(raw, n, fx.deviations.nulSentAs);
-          assert.ok(r.body.equals(want), `${name} TOP ${n}: got ${JSON.stringify(r.body.toString('latin1').slice(0, 300))}, want ${JSON.stringify(want.toString('latin1').slice(0, 300))}`);
+          assert.ok(
+            r.body.equals(want),
+            `${name} TOP ${n}: got ${JSON.stringify(r.body.toString('latin1').slice(0, 300))}, want ${JSON.stringify(want.toString('latin1').slice(0, 300))}`,
+          );
         }
       }
       assert.match(await c.command(`TOP ${CORPUS.length + 1} 0`), /^-ERR/);
@@ -407,7 +414,10 @@ export function runContractSuite(fx: ContractFixture): void {
       console.log(`${fx.name}: 10,000 messages seeded in ${seededMs} ms, login ${loginMs} ms, first STAT ${Date.now() - t} ms`);
       const sizes = await listSizes(c);
       assert.equal(sizes.length, count);
-      assert.deepEqual(sizes, msgs.map((x) => crlf(x).length));
+      assert.deepEqual(
+        sizes,
+        msgs.map((x) => crlf(x).length),
+      );
       const ids = await uidls(c);
       assert.equal(new Set(ids).size, count);
       const r = await c.multiline(`RETR ${count}`);

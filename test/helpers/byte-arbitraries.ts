@@ -8,7 +8,14 @@ import fc from 'fast-check';
 /** Pieces a message is built from; single random octets keep everything reachable. */
 const piece: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 6, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 1 }) },
-  { weight: 3, arbitrary: fc.constantFrom(...['\r', '\n', '\r\n', '.', '\0', '\n.', '\r\n.', '\r\n\r\n', '\n\n', '..', '\r\r\n', 'ab', 'Subject: x', '\xe9\xff', ' '].map((s) => Uint8Array.from(Buffer.from(s, 'latin1')))) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      ...['\r', '\n', '\r\n', '.', '\0', '\n.', '\r\n.', '\r\n\r\n', '\n\n', '..', '\r\r\n', 'ab', 'Subject: x', '\xe9\xff', ' '].map((s) =>
+        Uint8Array.from(Buffer.from(s, 'latin1')),
+      ),
+    ),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ minLength: 2, maxLength: 40 }) },
 );
 

@@ -53,4 +53,3 @@ export async function waitForGreeting(port: number, p: Running, timeoutMs = 10_0
     }
   }
 }
-

@@ -50,7 +50,10 @@ export function corpus(): CorpusMessage[] {
   add('a lone dot line in the middle', hdr(n()) + '\nbefore\n.\nafter\n');
   add('a lone dot as the last line', hdr(n()) + '\nthe next line is a lone dot\n.\n');
   add('a lone dot without final newline', hdr(n()) + '\nlast line is a lone dot without newline\n.');
-  add('8-bit UTF-8', hdr(n(), 'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n') + '\nGrüße, naïve café, 日本語, emoji 📬.\nΚαλημέρα κόσμε\n');
+  add(
+    '8-bit UTF-8',
+    hdr(n(), 'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n') + '\nGrüße, naïve café, 日本語, emoji 📬.\nΚαλημέρα κόσμε\n',
+  );
   add('no final newline', hdr(n()) + '\nThis message does not end with a line break.');
   add('about 2 MB with dot lines', bigMessage(n()));
   add('headers only, no blank line', hdr(n()));
@@ -66,12 +69,17 @@ export function corpus(): CorpusMessage[] {
     'MIME multipart with base64',
     hdr(n(), 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b1"\n') +
       '\nPreamble.\n--b1\nContent-Type: text/plain\n\nPart one.\n--b1\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n' +
-      Buffer.alloc(300, 0xa5).toString('base64').replace(/(.{76})/g, '$1\n') +
+      Buffer.alloc(300, 0xa5)
+        .toString('base64')
+        .replace(/(.{76})/g, '$1\n') +
       '\n--b1--\nEpilogue.\n',
   );
   add('lines of only dots', hdr(n()) + '\n..\n...\n....\n.\n..\n');
   add('CRLF dot CRLF inside a CRLF message', (hdr(n()) + '\nbefore\n.\nafter the terminator look-alike\n').replaceAll('\n', '\r\n'));
-  add('existing Received and Status headers', 'Received: from mx.example.com by mail.example.org; Mon, 1 Jan 2024 00:00:00 +0000\nStatus: RO\n' + hdr(n()) + '\nbody\n');
+  add(
+    'existing Received and Status headers',
+    'Received: from mx.example.com by mail.example.org; Mon, 1 Jan 2024 00:00:00 +0000\nStatus: RO\n' + hdr(n()) + '\nbody\n',
+  );
   add('500 short lines', hdr(n()) + '\n' + Array.from({ length: 500 }, (_, i) => `l${i}`).join('\n') + '\n');
   add('quoted-printable soft breaks', hdr(n(), 'Content-Transfer-Encoding: quoted-printable\n') + '\nsoft=\nbreak and =3D sign=\n\n.=2E dot\n');
   add('CRLF without final newline', (hdr(n()) + '\nCRLF message without final line break').replaceAll('\n', '\r\n'));
@@ -85,7 +93,9 @@ export function corpus(): CorpusMessage[] {
 
 /** A smaller set (no 2 MB message) for tests that only need a few varied messages. */
 export function smallCorpus(): CorpusMessage[] {
-  return corpus().filter((c) => c.content.length < 100_000).slice(0, 8);
+  return corpus()
+    .filter((c) => c.content.length < 100_000)
+    .slice(0, 8);
 }
 
 /** Stores the messages in order (fixed, increasing times so the gateway numbers them in order). */

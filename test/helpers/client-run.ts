@@ -32,7 +32,11 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     child.stderr.on('data', (c: Buffer) => err.push(c));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${Buffer.concat(err).toString('utf8').slice(-2000)}; stdout: ${Buffer.concat(out).toString('utf8').slice(-2000)}`));
+      reject(
+        new Error(
+          `${cmd} ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${Buffer.concat(err).toString('utf8').slice(-2000)}; stdout: ${Buffer.concat(out).toString('utf8').slice(-2000)}`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);

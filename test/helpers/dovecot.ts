@@ -7,7 +7,23 @@
  * users with UID 0); otherwise as the current user. Ports are free ports picked on 127.0.0.1.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, copyFileSync, existsSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -96,7 +112,9 @@ let deliverCounter = 0;
 export function dovecotMailOwner(): MailOwner {
   const me = userInfo();
   if (me.uid !== 0) return { uid: me.uid, gid: me.gid, name: me.username, group: groupName(me.gid), dropsPrivileges: false };
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('dovecot:'));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('dovecot:'));
   const fields = line?.split(':');
   const uid = Number(fields?.[2]);
   const gid = Number(fields?.[3]);
@@ -108,7 +126,9 @@ export function dovecotMailOwner(): MailOwner {
 
 function groupName(gid: number): string {
   try {
-    const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[2] === String(gid));
+    const line = readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(gid));
     const name = line?.split(':')[0];
     if (name !== undefined && name !== '') return name;
   } catch {
@@ -146,12 +166,14 @@ export function chownTree(path: string, uid: number, gid: number): void {
 /** Distinct free TCP ports on 127.0.0.1 (bound to port 0, then closed). */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<ReturnType<typeof createServer>>((resolvePort, reject) => {
-        const s = createServer();
-        s.once('error', reject);
-        s.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolvePort(s));
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolvePort, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolvePort(s));
+        }),
     ),
   );
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
@@ -280,7 +302,11 @@ function configText(layout: Layout, ports: Ports, opts: DovecotOptions, instance
 
 function tailOf(path: string, lines: number): string {
   try {
-    return readFileSync(path, 'utf8').split('\n').slice(-lines - 1).join('\n').trim();
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trim();
   } catch {
     return '(no log file)';
   }
@@ -434,7 +460,9 @@ async function launch(dovecot: string, layout: Layout, ports: Ports, opts: Dovec
   if (pending.size === 0 && !exited) {
     return { child, exited: exitedPromise, isExited: () => exited, output: () => output };
   }
-  const why = exited ? `dovecot exited (${exitInfo})` : `timed out after ${opts.startTimeoutMs ?? 15_000} ms waiting for ports ${[...pending].map((c) => c.port).join(', ')}`;
+  const why = exited
+    ? `dovecot exited (${exitInfo})`
+    : `timed out after ${opts.startTimeoutMs ?? 15_000} ms waiting for ports ${[...pending].map((c) => c.port).join(', ')}`;
   if (!exited) {
     child.kill('SIGKILL');
     await exitedPromise;

@@ -64,7 +64,14 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const raw: Record<string, unknown> = {
     listeners,
     ...(cert && { tls: { cert: cert.certPath, key: cert.keyPath } }),
-    tenants: { main: (typeof opts.tenantConfig === 'function' ? opts.tenantConfig({ usersFile, dir }) : opts.tenantConfig) ?? { adapter: 'maildir', path: join(dir, 'mail', '{user}'), users: usersFile, ...opts.tenant } },
+    tenants: {
+      main: (typeof opts.tenantConfig === 'function' ? opts.tenantConfig({ usersFile, dir }) : opts.tenantConfig) ?? {
+        adapter: 'maildir',
+        path: join(dir, 'mail', '{user}'),
+        users: usersFile,
+        ...opts.tenant,
+      },
+    },
     defaultTenant: 'main',
     allowPlaintextAuth: 'always',
     limits: { authFailureDelayMs: 50 },
@@ -75,7 +82,12 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      logs.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       done();
     },
   });

@@ -205,7 +205,10 @@ export async function eventually<T>(probe: () => T | Promise<T>, ok: (v: T) => b
   for (;;) {
     last = await probe();
     if (ok(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -118,7 +118,10 @@ export async function startFuzzGateway(userCount: number): Promise<FuzzGateway> 
     const name = `fuzz${u}`;
     const password = `pw${u}`;
     const maildir = makeMaildir(join(dir, 'mail', name));
-    const messages = fuzzMessages(u).map((content, i) => ({ file: addMessage(maildir, content, { time: 1_600_000_000 + i, sizeFields: i % 2 === 0 }), content }));
+    const messages = fuzzMessages(u).map((content, i) => ({
+      file: addMessage(maildir, content, { time: 1_600_000_000 + i, sizeFields: i % 2 === 0 }),
+      content,
+    }));
     users.push({ name, password, maildir, messages });
     entries.push([name, await hashPassword(password)]);
   }
@@ -233,7 +236,9 @@ function plainCommand(rng: Rng, user: FuzzUser): string {
     case 'APOP':
       return `APOP ${user.name} ${rng.pick(['0123456789abcdef0123456789abcdef', 'zz', ''])}`;
     case 'AUTH':
-      return rng.chance(0.3) ? 'AUTH' : `AUTH ${rng.pick(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'OAUTHBEARER', 'GSSAPI', 'plain'])}${rng.chance(0.5) ? ' ' + saslBlob(rng, user) : ''}`;
+      return rng.chance(0.3)
+        ? 'AUTH'
+        : `AUTH ${rng.pick(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'OAUTHBEARER', 'GSSAPI', 'plain'])}${rng.chance(0.5) ? ' ' + saslBlob(rng, user) : ''}`;
     case 'LIST':
     case 'UIDL':
       return rng.chance(0.5) ? name : `${name} ${messageNumber(rng)}`;
@@ -328,7 +333,8 @@ export function generateSession(rng: Rng, user: FuzzUser, opts: { unterminatedOv
   const last = lines[lines.length - 1];
   // Without the line-limit fix, an over-long line with no line end, then silence, hangs: keep
   // the last line short, or terminate it.
-  if (end === 'drop' && opts.unterminatedOverlong !== true && last !== undefined && last.ending === '' && last.bytes.length + 2 > COMMAND_LIMIT) lines[lines.length - 1] = { ...last, ending: '\r\n' };
+  if (end === 'drop' && opts.unterminatedOverlong !== true && last !== undefined && last.ending === '' && last.bytes.length + 2 > COMMAND_LIMIT)
+    lines[lines.length - 1] = { ...last, ending: '\r\n' };
   if (end === 'quit') lines.push({ bytes: Buffer.from(rng.chance(0.1) ? 'quit' : 'QUIT'), ending: '\r\n' });
   // The last line of a dropped session may lack its line end (short: it merely waits).
   // Group the lines into writes: one at a time, or pipelined bursts, some split mid-line.
@@ -500,7 +506,8 @@ async function checkAnswer(reader: ReplyReader, raw: Buffer, model: Model, user:
   }
   const cmd = parse(raw);
   if (CHALLENGE.test(status)) {
-    if (cmd?.name !== 'AUTH' || cmd.args.length === 0 || model.state !== 'AUTHORIZATION') throw new Violation(`SASL challenge ${JSON.stringify(status)} to ${what}`);
+    if (cmd?.name !== 'AUTH' || cmd.args.length === 0 || model.state !== 'AUTHORIZATION')
+      throw new Violation(`SASL challenge ${JSON.stringify(status)} to ${what}`);
     model.inSasl = true;
     return 'ok';
   }
@@ -510,9 +517,15 @@ async function checkAnswer(reader: ReplyReader, raw: Buffer, model: Model, user:
     return afterError(raw, model);
   }
   const content = raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.length - 1 : raw.length;
-  if (cmd === undefined || (content + 2 > COMMAND_LIMIT && cmd.name !== 'AUTH') || raw.includes(0)) throw new Violation(`+OK to a line the server must refuse: ${what} -> ${status}`);
+  if (cmd === undefined || (content + 2 > COMMAND_LIMIT && cmd.name !== 'AUTH') || raw.includes(0))
+    throw new Violation(`+OK to a line the server must refuse: ${what} -> ${status}`);
   const { name, args } = cmd;
-  const multi = name === 'CAPA' || ((name === 'LIST' || name === 'UIDL') && args.length === 0) || name === 'RETR' || name === 'TOP' || (name === 'AUTH' && args.length === 0);
+  const multi =
+    name === 'CAPA' ||
+    ((name === 'LIST' || name === 'UIDL') && args.length === 0) ||
+    name === 'RETR' ||
+    name === 'TOP' ||
+    (name === 'AUTH' && args.length === 0);
   if (multi) {
     const body = await reader.body(`the end of the multi-line answer to ${what}`);
     if (body === 'closed') throw new Violation(`closed inside the multi-line answer to ${what}`);
@@ -564,7 +577,13 @@ function afterError(raw: Buffer, model: Model): 'ok' {
 function snapshot(maildir: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const sub of ['new', 'cur', 'tmp']) {
-    for (const f of readdirSync(join(maildir, sub))) out.set(`${sub}/${f}`, createHash('sha256').update(readFileSync(join(maildir, sub, f))).digest('hex'));
+    for (const f of readdirSync(join(maildir, sub)))
+      out.set(
+        `${sub}/${f}`,
+        createHash('sha256')
+          .update(readFileSync(join(maildir, sub, f)))
+          .digest('hex'),
+      );
   }
   return out;
 }
@@ -586,7 +605,16 @@ export async function runSession(port: number, user: FuzzUser, session: FuzzSess
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  const model: Model = { state: 'AUTHORIZATION', inSasl: false, errors: 0, deleted: new Set(), quitOk: false, quitInTransaction: false, closeAllowed: false, commandsBeforeLogin: 0 };
+  const model: Model = {
+    state: 'AUTHORIZATION',
+    inSasl: false,
+    errors: 0,
+    deleted: new Set(),
+    quitOk: false,
+    quitInTransaction: false,
+    closeAllowed: false,
+    commandsBeforeLogin: 0,
+  };
   let answered = 0;
   let closedByServer = false;
   let pendingLine: Buffer = Buffer.alloc(0);
@@ -609,7 +637,7 @@ export async function runSession(port: number, user: FuzzUser, session: FuzzSess
       pendingLine = Buffer.from(data);
       // A line that has reached its limit without its line end is answered at once, and closed.
       if (pendingLine.length >= lineLimit(pendingLine, model)) {
-        if (model.closeAllowed || model.state === 'AUTHORIZATION' && model.commandsBeforeLogin >= MAX_COMMANDS_BEFORE_LOGIN) {
+        if (model.closeAllowed || (model.state === 'AUTHORIZATION' && model.commandsBeforeLogin >= MAX_COMMANDS_BEFORE_LOGIN)) {
           closedByServer = true;
           break;
         }
@@ -630,7 +658,8 @@ export async function runSession(port: number, user: FuzzUser, session: FuzzSess
   const gone = [...before.keys()].filter((k) => !after.has(k));
   const goneFiles = gone.map((k) => k.slice(4)).sort();
   const expected = expectGone.filter((f): f is string => f !== undefined).sort();
-  if (JSON.stringify(goneFiles) !== JSON.stringify(expected)) throw new Violation(`Maildir changed: gone ${JSON.stringify(goneFiles)}, expected ${JSON.stringify(expected)}`);
+  if (JSON.stringify(goneFiles) !== JSON.stringify(expected))
+    throw new Violation(`Maildir changed: gone ${JSON.stringify(goneFiles)}, expected ${JSON.stringify(expected)}`);
   for (const [k, h] of after) if (before.get(k) !== h) throw new Violation(`Maildir changed: ${k} is new or different`);
   // Put deleted messages back (same names, same bytes) for the next session.
   for (const k of gone) {
@@ -644,7 +673,8 @@ export async function runSession(port: number, user: FuzzUser, session: FuzzSess
 export async function wellBehavedSession(port: number, user: FuzzUser): Promise<void> {
   const lines = [`USER ${user.name}`, `PASS ${user.password}`, 'STAT', 'UIDL', 'RETR 1', 'QUIT'];
   const outcome = await runSession(port, user, { writes: lines.map((l) => Buffer.from(l + '\r\n')), end: 'quit' });
-  if (!outcome.closedByServer || outcome.answered !== lines.length - 1) throw new Error(`the well-behaved session did not complete: ${JSON.stringify(outcome)}`);
+  if (!outcome.closedByServer || outcome.answered !== lines.length - 1)
+    throw new Error(`the well-behaved session did not complete: ${JSON.stringify(outcome)}`);
 }
 
 export interface FuzzReport {
@@ -662,7 +692,10 @@ export interface FuzzReport {
 }
 
 export class FuzzFailure extends Error {
-  constructor(message: string, readonly session: FuzzSession) {
+  constructor(
+    message: string,
+    readonly session: FuzzSession,
+  ) {
     super(message);
   }
 }
@@ -671,7 +704,10 @@ export class FuzzFailure extends Error {
  * Runs `runs` sessions over `workers` parallel users (each worker its own user, so no maildrop
  * lock is contended), all derived from `seed`. Throws FuzzFailure with the failing session.
  */
-export async function fuzz(gw: FuzzGateway, opts: { seed: number; runs: number; unterminatedOverlong?: boolean; onProgress?: (done: number) => void }): Promise<FuzzReport> {
+export async function fuzz(
+  gw: FuzzGateway,
+  opts: { seed: number; runs: number; unterminatedOverlong?: boolean; onProgress?: (done: number) => void },
+): Promise<FuzzReport> {
   const workers = gw.users.length;
   const rssStart = gw.memory().rss;
   const heapStart = await gw.liveHeap();

@@ -5,6 +5,8 @@ export function requireProgram(name: string): void {
   try {
     execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
   } catch {
-    throw new Error(`this test needs the program "${name}", which is not installed. Install the test dependencies: sudo bash scripts/install-test-deps.sh (see README "Running the tests")`);
+    throw new Error(
+      `this test needs the program "${name}", which is not installed. Install the test dependencies: sudo bash scripts/install-test-deps.sh (see README "Running the tests")`,
+    );
   }
 }

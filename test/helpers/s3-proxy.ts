@@ -153,7 +153,9 @@ export async function startS3Proxy(upstreamPort: number): Promise<S3Proxy> {
       const kept = body
         .toString('utf8')
         .replace(/<Object>\s*<Key>([^<]*)<\/Key>[\s\S]*?<\/Object>/g, (obj, key: string) => (refusedSet.has(xmlUnescape(key)) ? '' : obj));
-      const errors = refused.map((k) => `<Error><Key>${xmlEscape(k)}</Key><Code>${code}</Code><Message>${code === 'AccessDenied' ? 'Access Denied' : code}</Message></Error>`).join('');
+      const errors = refused
+        .map((k) => `<Error><Key>${xmlEscape(k)}</Key><Code>${code}</Code><Message>${code === 'AccessDenied' ? 'Access Denied' : code}</Message></Error>`)
+        .join('');
       if (refused.length === deleteKeys.length) {
         // Nothing left for s3rver (it refuses an empty <Delete>): answer as S3 would.
         const result = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors}</DeleteResult>`;

@@ -28,7 +28,10 @@ export function testRsaCert(): TestCert {
 
 /** A self-signed certificate for these DNS names (the first is also the CN), e.g. a tenant's own. */
 export function certFor(names: readonly string[]): TestCert {
-  return selfSigned(names[0] ?? 'unnamed', names.map((n) => `DNS:${n}`));
+  return selfSigned(
+    names[0] ?? 'unnamed',
+    names.map((n) => `DNS:${n}`),
+  );
 }
 
 function selfSigned(commonName: string, altNames: readonly string[], key: readonly string[] = ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']): TestCert {
@@ -37,10 +40,26 @@ function selfSigned(commonName: string, altNames: readonly string[], key: readon
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', ...key, '-nodes',
-    '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', `/CN=${commonName}`,
-    '-addext', `subjectAltName=${altNames.join(',')}`,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      ...key,
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      `subjectAltName=${altNames.join(',')}`,
+    ],
+    { stdio: 'ignore' },
+  );
   return { certPath, keyPath, cert: readFileSync(certPath) };
 }

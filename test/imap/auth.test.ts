@@ -46,7 +46,11 @@ describe('IMAP passthrough authentication against Dovecot', () => {
     assert.equal(await c.command('PASS alicepass'), '+OK Logged in.');
     assert.match(await c.command('STAT'), /^\+OK 3 \d+$/);
     assert.match(await c.quit(), /^\+OK/);
-    await eventually(() => dovecot.logTail(200), (l) => /imap-login: Info: Login: user=<alice>/.test(l), 'Dovecot to log the IMAP login');
+    await eventually(
+      () => dovecot.logTail(200),
+      (l) => /imap-login: Info: Login: user=<alice>/.test(l),
+      'Dovecot to log the IMAP login',
+    );
   });
 
   it('a wrong password answers exactly -ERR [AUTH] Authentication failed. after authFailureDelayMs; the connection stays usable', async () => {
@@ -167,7 +171,11 @@ describe('IMAP passthrough authentication against Dovecot', () => {
       const c = await Pop3TestClient.connect(gw2.port);
       await c.command('USER alice');
       const answer = await c.command('PASS alicepass');
-      const log = await eventually(() => limited.logTail(40), (l) => /Maximum number of connections/.test(l), 'Dovecot to log that it refused because of the connection limit');
+      const log = await eventually(
+        () => limited.logTail(40),
+        (l) => /Maximum number of connections/.test(l),
+        'Dovecot to log that it refused because of the connection limit',
+      );
       // The password was right: [AUTH] would make a client ask the user for a new password.
       assert.match(answer, /^-ERR \[(SYS\/TEMP|IN-USE)\] /, `answer ${answer}; Dovecot log:\n${log}`);
       c.destroy();
@@ -214,7 +222,11 @@ describe('IMAP backend unreachable or misbehaving', () => {
     assert.ok(ms >= 450, `gave up after ${ms} ms, before connectTimeoutMs`);
     assert.ok(ms < 3000, `gave up after ${ms} ms; connectTimeoutMs is 500`);
     assert.equal(silent.accepted, 1);
-    await eventually(() => silent.open, (n) => n === 0, 'the gateway to close its connection to the mute server');
+    await eventually(
+      () => silent.open,
+      (n) => n === 0,
+      'the gateway to close its connection to the mute server',
+    );
   });
 
   it('a server that drops the connection during LOGIN is [SYS/TEMP], not [AUTH] (an outage, not a wrong password)', async () => {
@@ -229,7 +241,10 @@ describe('IMAP backend unreachable or misbehaving', () => {
     });
     fakes.push(dropper);
     const { answer } = await loginOn(dropper.port);
-    assert.ok(dropper.received.some((l) => /^\S+ (LOGIN|AUTHENTICATE) /i.test(l)), `the gateway tried to log in: ${dropper.received.join(' | ')}`);
+    assert.ok(
+      dropper.received.some((l) => /^\S+ (LOGIN|AUTHENTICATE) /i.test(l)),
+      `the gateway tried to log in: ${dropper.received.join(' | ')}`,
+    );
     assert.match(answer, /^-ERR \[SYS\/TEMP\] /);
   });
 

@@ -19,7 +19,8 @@ function bigMessage(): Buffer {
   const lines = ['From: sender@example.com', 'To: alice@example.org', 'Subject: twenty-five megabytes', 'Message-ID: <big-25@popgate.test>', ''];
   let size = lines.reduce((n, l) => n + l.length + 2, 0);
   for (let i = 0; size < 25 * MB; i++) {
-    const line = i % 1013 === 0 ? '.' : i % 101 === 0 ? `.dotted line ${i}` : `line ${String(i).padStart(8, '0')} ${'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(2)}`;
+    const line =
+      i % 1013 === 0 ? '.' : i % 101 === 0 ? `.dotted line ${i}` : `line ${String(i).padStart(8, '0')} ${'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(2)}`;
     lines.push(line);
     size += line.length + 2;
   }
@@ -90,7 +91,10 @@ describe('IMAP adapter with a 25 MB message', () => {
       20_000,
     );
     t.diagnostic(`read ${(pulled.now / MB).toFixed(1)} MB from IMAP while the client was paused`);
-    assert.ok(pulled.now < 16 * MB, `read ${(pulled.now / MB).toFixed(1)} MB of a ${(size / MB).toFixed(1)} MB message from IMAP while the POP3 client read nothing`);
+    assert.ok(
+      pulled.now < 16 * MB,
+      `read ${(pulled.now / MB).toFixed(1)} MB of a ${(size / MB).toFixed(1)} MB message from IMAP while the POP3 client read nothing`,
+    );
     c.socket.resume();
     const r = await c.checkBody(wire, 60_000);
     assert.equal(r.mismatchAt, undefined);

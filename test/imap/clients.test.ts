@@ -47,7 +47,10 @@ describe('real POP3 clients: popgate over IMAP vs Dovecot’s own POP3, same Mai
   before(async () => {
     for (const p of ['curl', 'mpop', 'fetchmail', 'python3']) requireProgram(p);
     dovecot = await startDovecot({ protocols: ['imap', 'pop3'] });
-    putMessages(dovecot, messages.map((m) => m.content));
+    putMessages(
+      dovecot,
+      messages.map((m) => m.content),
+    );
     gw = await startImapGateway(dovecot.imapPort);
     work = tempDir('imap-clients');
   });
@@ -63,7 +66,8 @@ describe('real POP3 clients: popgate over IMAP vs Dovecot’s own POP3, same Mai
   ];
 
   it('curl: LIST and every RETR are identical, and equal to the stored messages', async () => {
-    const curl = (args: readonly string[]): Promise<RunResult> => run('curl', ['-s', '-S', '--max-time', '20', '-u', 'alice:alicepass', ...args], { timeoutMs: 25_000 });
+    const curl = (args: readonly string[]): Promise<RunResult> =>
+      run('curl', ['-s', '-S', '--max-time', '20', '-u', 'alice:alicepass', ...args], { timeoutMs: 25_000 });
     const lists: string[] = [];
     for (const t of targets()) {
       const r = await curl([`pop3://127.0.0.1:${t.port}/`]);
@@ -106,7 +110,10 @@ describe('real POP3 clients: popgate over IMAP vs Dovecot’s own POP3, same Mai
     const [mine, theirs] = reports as [Report, Report];
     assert.deepEqual(mine.stat, theirs.stat);
     assert.deepEqual(mine.list, theirs.list);
-    assert.deepEqual(mine.retr.map((x) => [x.n, x.octets, x.lines]), theirs.retr.map((x) => [x.n, x.octets, x.lines]));
+    assert.deepEqual(
+      mine.retr.map((x) => [x.n, x.octets, x.lines]),
+      theirs.retr.map((x) => [x.n, x.octets, x.lines]),
+    );
     assertSameDeliveries(join(work, 'poplib-popgate'), join(work, 'poplib-dovecot'));
   });
 

@@ -51,10 +51,26 @@ describe('IMAP connections: one per POP3 session, no leaks', () => {
   }
 
   async function assertNoImapLeft(): Promise<void> {
-    await eventually(() => proxy.open, (n) => n === 0, 'the gateway to close every IMAP connection');
-    await eventually(() => openConnectionsTo(dovecot.imapPort), (n) => n === 0, 'no open TCP connection to the IMAP port');
-    await eventually(() => imapSessions(), (n) => n === 0, 'doveadm who to show no IMAP session');
-    await eventually(() => dovecotProcesses(dovecot, 'imap').length, (n) => n === 0, 'no imap process left in Dovecot');
+    await eventually(
+      () => proxy.open,
+      (n) => n === 0,
+      'the gateway to close every IMAP connection',
+    );
+    await eventually(
+      () => openConnectionsTo(dovecot.imapPort),
+      (n) => n === 0,
+      'no open TCP connection to the IMAP port',
+    );
+    await eventually(
+      () => imapSessions(),
+      (n) => n === 0,
+      'doveadm who to show no IMAP session',
+    );
+    await eventually(
+      () => dovecotProcesses(dovecot, 'imap').length,
+      (n) => n === 0,
+      'no imap process left in Dovecot',
+    );
   }
 
   async function login(user: string, pass = password(user)): Promise<{ c: Pop3TestClient; answer: string }> {
@@ -115,7 +131,11 @@ describe('IMAP connections: one per POP3 session, no leaks', () => {
       }
       await waitForNoSessions(gw);
       // The next login for the same mailbox must not meet this session's leftovers.
-      await eventually(() => proxy.open, (n) => n === 0, `session ${i} to close its IMAP connection`);
+      await eventually(
+        () => proxy.open,
+        (n) => n === 0,
+        `session ${i} to close its IMAP connection`,
+      );
     }
     assert.equal(proxy.accepted - accepted, logins, 'one IMAP connection per login');
   });
@@ -126,7 +146,11 @@ describe('IMAP connections: one per POP3 session, no leaks', () => {
     const accepted = proxy.accepted;
     c.send(`PASS ${password('alice')}\r\n`);
     // Cut as soon as the gateway has started talking to IMAP.
-    await eventually(() => proxy.accepted, (n) => n > accepted, 'the gateway to connect to IMAP');
+    await eventually(
+      () => proxy.accepted,
+      (n) => n > accepted,
+      'the gateway to connect to IMAP',
+    );
     c.destroy();
     return { c, answer: '' };
   }
@@ -144,7 +168,11 @@ describe('IMAP connections: one per POP3 session, no leaks', () => {
     assert.equal(first.answer, '+OK Logged in.');
     const second = await login('bob');
     assert.match(second.answer, /^-ERR \[IN-USE\] /);
-    await eventually(() => proxy.open, (n) => n === 1, 'only the first session’s IMAP connection to stay open');
+    await eventually(
+      () => proxy.open,
+      (n) => n === 1,
+      'only the first session’s IMAP connection to stay open',
+    );
     assert.match(await first.c.command('STAT'), /^\+OK 3 /);
     second.c.destroy();
     assert.match(await first.c.quit(), /^\+OK/);

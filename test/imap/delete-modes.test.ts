@@ -73,7 +73,10 @@ describe('IMAP deleteMode at QUIT', () => {
     assert.equal(await deleteAndQuit('move:Archive', [1, 3]), '+OK Logging out, 2 messages deleted.');
     assert.deepEqual(await inbox(), ids(2, 4, 5));
     const archived = await listMailbox(dovecot, 'Archive');
-    assert.deepEqual(archived.map((m) => m.messageId), ids(1, 3));
+    assert.deepEqual(
+      archived.map((m) => m.messageId),
+      ids(1, 3),
+    );
     const direct = await openImap(dovecot, 'Archive');
     try {
       const sources: Buffer[] = [];
@@ -102,7 +105,11 @@ describe('IMAP deleteMode at QUIT', () => {
     const count = Number(/^\+OK (\d+) /.exec(stat)?.[1] ?? -1);
     for (let n = 1; n <= count; n++) subjects.push(/^Subject: (.*)$/m.exec((await c.multiline(`TOP ${n} 0`)).body.toString('latin1'))?.[1]?.trim() ?? '?');
     await c.quit();
-    assert.deepEqual(subjects, [2, 4, 5].map((i) => tags[i - 1]), `the next session lists ${stat}`);
+    assert.deepEqual(
+      subjects,
+      [2, 4, 5].map((i) => tags[i - 1]),
+      `the next session lists ${stat}`,
+    );
   });
 
   it('keep leaves every message and flag as it was', async () => {
@@ -121,7 +128,11 @@ describe('IMAP deleteMode at QUIT', () => {
     assert.match(await c.command('DELE 2'), /^\+OK/);
     c.destroy();
     await waitForNoSessions(gw('expunge'));
-    await eventually(() => dovecotSessions(dovecot), (n) => n === 0, 'the IMAP session to end');
+    await eventually(
+      () => dovecotSessions(dovecot),
+      (n) => n === 0,
+      'the IMAP session to end',
+    );
     assert.deepEqual(await listMailbox(dovecot), before);
   });
 

@@ -92,8 +92,14 @@ describe('Dovecot killed during a RETR', () => {
     // A new Dovecot on the same Maildir still has all three messages.
     restarted = await startDovecot({ protocols: ['imap'], mailRoot });
     const box = await listMailbox(restarted);
-    assert.deepEqual(box.map((m) => m.messageId), [messageIdOf('kill-1'), messageIdOf('kill-2'), '<kill-big@popgate.test>']);
-    assert.ok(box.every((m) => !m.flags.includes('\\Deleted')), JSON.stringify(box));
+    assert.deepEqual(
+      box.map((m) => m.messageId),
+      [messageIdOf('kill-1'), messageIdOf('kill-2'), '<kill-big@popgate.test>'],
+    );
+    assert.ok(
+      box.every((m) => !m.flags.includes('\\Deleted')),
+      JSON.stringify(box),
+    );
     const gw2 = await startImapGateway(restarted.imapPort);
     gateways.push(gw2);
     const c2 = await loggedIn(gw2);
@@ -120,7 +126,10 @@ describe('messages expunged by another IMAP client during a POP3 session', () =>
     await dovecot.doveadm(['expunge', '-u', 'alice', 'mailbox', 'INBOX', 'all']);
     putMessages(dovecot, tags.map(content));
     const box = await listMailbox(dovecot);
-    assert.deepEqual(box.map((m) => m.messageId), tags.map(messageIdOf));
+    assert.deepEqual(
+      box.map((m) => m.messageId),
+      tags.map(messageIdOf),
+    );
     return box.map((m) => m.uid);
   }
 
@@ -179,7 +188,10 @@ describe('messages expunged by another IMAP client during a POP3 session', () =>
     for (const n of [1, 2, 3]) assert.match(await c.command(`DELE ${n}`), /^\+OK/);
     await expungeElsewhere([uids[1] as number, uids[4] as number]);
     assert.match(await c.quit(), /^\+OK/);
-    assert.deepEqual((await listMailbox(dovecot)).map((m) => m.messageId), [4, 6].map((i) => messageIdOf(`gone-${i}`)));
+    assert.deepEqual(
+      (await listMailbox(dovecot)).map((m) => m.messageId),
+      [4, 6].map((i) => messageIdOf(`gone-${i}`)),
+    );
   });
 });
 
@@ -189,7 +201,10 @@ describe('the IMAP connection lost between two POP3 commands', () => {
   const tags = [1, 2, 3].map((i) => `lost-${i}`);
   before(async () => {
     dovecot = await startDovecot({ protocols: ['imap'] });
-    putMessages(dovecot, tags.map((t) => taggedMessage(t)));
+    putMessages(
+      dovecot,
+      tags.map((t) => taggedMessage(t)),
+    );
     gw = await startImapGateway(dovecot.imapPort);
   });
   after(async () => {
@@ -202,16 +217,27 @@ describe('the IMAP connection lost between two POP3 commands', () => {
     try {
       assert.match(await c.command('DELE 1'), /^\+OK/);
       // Kill this session's imap process and wait until the gateway has seen its connection close.
-      const imap = await eventually(() => dovecotProcesses(dovecot, 'imap'), (p) => p.length === 1, 'one imap process');
+      const imap = await eventually(
+        () => dovecotProcesses(dovecot, 'imap'),
+        (p) => p.length === 1,
+        'one imap process',
+      );
       for (const pid of imap) process.kill(pid, 'SIGKILL');
-      await eventually(() => openConnectionsTo(dovecot.imapPort), (n) => n === 0, 'the gateway to notice the closed IMAP connection');
+      await eventually(
+        () => openConnectionsTo(dovecot.imapPort),
+        (n) => n === 0,
+        'the gateway to notice the closed IMAP connection',
+      );
       const retr = await c.command('RETR 2');
       assert.match(retr, /^-ERR \[SYS\/TEMP\] /, `RETR 2 after the IMAP connection was lost: ${retr}`);
       assert.match(await c.quit(), /^-ERR \[SYS\/TEMP\] /);
     } finally {
       c.destroy();
     }
-    assert.deepEqual((await listMailbox(dovecot)).map((m) => m.messageId), tags.map(messageIdOf), 'nothing deleted');
+    assert.deepEqual(
+      (await listMailbox(dovecot)).map((m) => m.messageId),
+      tags.map(messageIdOf),
+      'nothing deleted',
+    );
   });
 });
-

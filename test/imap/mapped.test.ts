@@ -43,14 +43,19 @@ describe('IMAP auth: mapped (gateway account -> stored IMAP credentials)', () =>
     const c = await Pop3TestClient.connect(gw.port);
     const stamp = /<[^>]+>/.exec(c.greeting)?.[0];
     assert.ok(stamp, `greeting has an APOP timestamp: ${c.greeting}`);
-    const digest = createHash('md5').update(stamp + 'scansecret').digest('hex');
+    const digest = createHash('md5')
+      .update(stamp + 'scansecret')
+      .digest('hex');
     assert.equal(await c.command(`APOP scanner ${digest}`), '+OK Logged in.');
     assert.match(await c.command('STAT'), /^\+OK 1 /);
     await c.quit();
   });
 
   it('stored credentials the IMAP server refuses, or none at all, give [SYS/PERM], not [AUTH]', async () => {
-    for (const [user, pass] of [['stale', 'stalepass'], ['nobackend', 'nbpass']] as const) {
+    for (const [user, pass] of [
+      ['stale', 'stalepass'],
+      ['nobackend', 'nbpass'],
+    ] as const) {
       const c = await Pop3TestClient.connect(gw.port);
       assert.equal(await c.command(`USER ${user}`), '+OK');
       assert.match(await c.command(`PASS ${pass}`), /^-ERR \[SYS\/PERM\] /, user);

@@ -38,7 +38,10 @@ describe('IMAP folder names under a namespace prefix (INBOX.)', () => {
   });
 
   it('the server really has the prefix: its folders are INBOX, INBOX.Work and INBOX.Archive', async () => {
-    const listed = (await dovecot.doveadm(['mailbox', 'list', '-u', 'alice'])).split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const listed = (await dovecot.doveadm(['mailbox', 'list', '-u', 'alice']))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     assert.deepEqual(listed.sort(), ['INBOX', 'INBOX.Archive', 'INBOX.Work']);
   });
 
@@ -57,6 +60,9 @@ describe('IMAP folder names under a namespace prefix (INBOX.)', () => {
     assert.match(await c.command('DELE 1'), /^\+OK/);
     assert.equal(await c.quit(), '+OK Logging out, 1 messages deleted.');
     assert.deepEqual(await work(), [messageIdOf('ns-3')]);
-    assert.deepEqual((await listMailbox(dovecot, 'INBOX.Archive')).map((m) => m.messageId), [messageIdOf('ns-1')]);
+    assert.deepEqual(
+      (await listMailbox(dovecot, 'INBOX.Archive')).map((m) => m.messageId),
+      [messageIdOf('ns-1')],
+    );
   });
 });

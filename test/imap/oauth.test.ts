@@ -49,7 +49,10 @@ describe('OAuth bearer tokens passed through to IMAP (XOAUTH2, OAUTHBEARER)', ()
     await c.quit();
   });
 
-  for (const [name, encode] of [['XOAUTH2', xoauth2], ['OAUTHBEARER', oauthbearer]] as const) {
+  for (const [name, encode] of [
+    ['XOAUTH2', xoauth2],
+    ['OAUTHBEARER', oauthbearer],
+  ] as const) {
     it(`${name} with a valid token logs in and lists the mailbox`, async () => {
       const c = await Pop3TestClient.connect(gw.port);
       assert.equal(await c.command(`AUTH ${name} ${encode('alice', 'tok-alice')}`), '+OK Logged in.');

@@ -31,7 +31,10 @@ for (const flavour of ['objectid', 'gmail'] as const satisfies readonly ObjectId
 
     before(async () => {
       dovecot = await startDovecot({ protocols: ['imap'] });
-      putMessages(dovecot, [1, 2, 3].map((i) => taggedMessage(`${flavour}-${i}`)));
+      putMessages(
+        dovecot,
+        [1, 2, 3].map((i) => taggedMessage(`${flavour}-${i}`)),
+      );
       proxy = await objectIdProxy(dovecot.imapPort, flavour);
       auto = await startImapGateway(proxy.port, { tenant: { uidlFormat: 'auto' } });
       byUid = await startImapGateway(proxy.port, { tenant: { uidlFormat: 'uid' } });
@@ -53,7 +56,10 @@ for (const flavour of ['objectid', 'gmail'] as const satisfies readonly ObjectId
       await dovecot.doveadm(['mailbox', 'update', '--uid-validity', String(validity + 77n), '-u', 'alice', 'INBOX']);
       assert.deepEqual(await uidls(auto.port), expected, 'the same UIDLs after the reset: nothing is downloaded again');
       const after = await uidls(byUid.port);
-      assert.ok(after.every((u, i) => u !== before[i]), `uid-format UIDLs all changed: ${before.join(',')} -> ${after.join(',')}`);
+      assert.ok(
+        after.every((u, i) => u !== before[i]),
+        `uid-format UIDLs all changed: ${before.join(',')} -> ${after.join(',')}`,
+      );
     });
   });
 }

@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startDovecot, type DovecotInstance } from '../helpers/dovecot.js';
 import type { TestGateway } from '../helpers/gateway.js';
-import { assertBytes, eventually, listMailbox, messageIdOf, putMessages, startImapGateway, taggedMessage, type StoredMessage } from '../helpers/imap-harness.js';
+import {
+  assertBytes,
+  eventually,
+  listMailbox,
+  messageIdOf,
+  putMessages,
+  startImapGateway,
+  taggedMessage,
+  type StoredMessage,
+} from '../helpers/imap-harness.js';
 import { expectedBody, expectedSize, loggedIn } from '../helpers/tx-util.js';
 
 const CHUNK = 512 * 1024;
@@ -59,7 +68,14 @@ function fixtures(): Fixture[] {
   const add = (label: string, content: string | Buffer): void => {
     f.push({ label, content: typeof content === 'string' ? latin1(content) : content });
   };
-  add('8-bit octets and UTF-8', Buffer.concat([latin1(taggedMessage('r-8bit', '', 'Content-Transfer-Encoding: 8bit\n')), latin1('raw \x80\x81\xfe\xff caf\xe9\n'), Buffer.from('Grüße 日本語 📬\n', 'utf8')]));
+  add(
+    '8-bit octets and UTF-8',
+    Buffer.concat([
+      latin1(taggedMessage('r-8bit', '', 'Content-Transfer-Encoding: 8bit\n')),
+      latin1('raw \x80\x81\xfe\xff caf\xe9\n'),
+      Buffer.from('Grüße 日本語 📬\n', 'utf8'),
+    ]),
+  );
   add('no header at all', 'This message has no header lines.\nJust text\n\nand a blank line above.\n');
   add('bare CRs', taggedMessage('r-bare-cr', 'bare\rCR inside\n\r\nline after a CR-only line\rand\r\r\n'));
   add('a 1 MB line', taggedMessage('r-long-line', 'z'.repeat(1_000_000) + '\nshort line after\n'));
@@ -83,7 +99,10 @@ describe('IMAP RETR and TOP, byte for byte', () => {
   const messages = fixtures();
   before(async () => {
     dovecot = await startDovecot({ protocols: ['imap'] });
-    putMessages(dovecot, messages.map((m) => m.content));
+    putMessages(
+      dovecot,
+      messages.map((m) => m.content),
+    );
     gw = await startImapGateway(dovecot.imapPort);
   });
   after(async () => {
@@ -108,7 +127,10 @@ describe('IMAP RETR and TOP, byte for byte', () => {
   it('RETR in order (read-ahead on) gives every message exactly, with the listed size', async () => {
     const c = await loggedIn(gw);
     const list = await c.lines('LIST');
-    assert.deepEqual(list.lines, messages.map((m, i) => `${i + 1} ${expectedSize(m.content)}`));
+    assert.deepEqual(
+      list.lines,
+      messages.map((m, i) => `${i + 1} ${expectedSize(m.content)}`),
+    );
     for (const [i, m] of messages.entries()) {
       const r = await c.multiline(`RETR ${i + 1}`, 30_000);
       assert.equal(r.status, `+OK ${expectedSize(m.content)} octets`, m.label);
@@ -169,7 +191,10 @@ describe('IMAP RETR and the \\Seen flag', () => {
   const tags = [1, 2, 3, 4, 5, 6].map((i) => `seen-${i}`);
   before(async () => {
     dovecot = await startDovecot({ protocols: ['imap'] });
-    putMessages(dovecot, tags.map((t) => taggedMessage(t)));
+    putMessages(
+      dovecot,
+      tags.map((t) => taggedMessage(t)),
+    );
   });
   after(() => dovecot?.stop());
 
@@ -200,7 +225,11 @@ describe('IMAP RETR and the \\Seen flag', () => {
       assert.match((await c.multiline('RETR 3')).status, /^\+OK/);
       assert.match((await c.multiline('TOP 5 0')).status, /^\+OK/);
       const want = [messageIdOf('seen-2'), messageIdOf('seen-3')];
-      await eventually(async () => seen(await listMailbox(dovecot)), (s) => s.length >= 2, '\\Seen on the retrieved messages');
+      await eventually(
+        async () => seen(await listMailbox(dovecot)),
+        (s) => s.length >= 2,
+        '\\Seen on the retrieved messages',
+      );
       assert.match(await c.quit(), /^\+OK/);
       assert.deepEqual(seen(await listMailbox(dovecot)), want);
     } finally {

@@ -39,7 +39,10 @@ describe('IMAP adapter smoke test against a real Dovecot', () => {
     await c2.login('alice', 'alicepass');
     assert.equal(await c2.command('STAT'), `+OK 2 ${sizes[0]! + sizes[2]!}`);
     const uidl2 = await c2.lines('UIDL');
-    assert.deepEqual(uidl2.lines.map((l) => l.split(' ')[1]), [uidl.lines[0], uidl.lines[2]].map((l) => l!.split(' ')[1]));
+    assert.deepEqual(
+      uidl2.lines.map((l) => l.split(' ')[1]),
+      [uidl.lines[0], uidl.lines[2]].map((l) => l!.split(' ')[1]),
+    );
     await c2.quit();
   });
 
@@ -48,8 +51,12 @@ describe('IMAP adapter smoke test against a real Dovecot', () => {
       .map((l) => JSON.parse(l) as { msg?: string; op?: string; ms?: number; status?: string })
       .filter((e) => e.msg === 'imap: backend command');
     const ops = new Set(entries.map((e) => e.op));
-    for (const op of ['UID FETCH', 'SELECT', 'UID STORE', 'UID EXPUNGE', 'UID SEARCH', 'LOGOUT']) assert.ok(ops.has(op), `${op} was logged: ${[...ops].join(', ')}`);
-    assert.ok(entries.every((e) => typeof e.ms === 'number' && e.ms >= 0 && e.status === 'OK'), JSON.stringify(entries.slice(0, 3)));
+    for (const op of ['UID FETCH', 'SELECT', 'UID STORE', 'UID EXPUNGE', 'UID SEARCH', 'LOGOUT'])
+      assert.ok(ops.has(op), `${op} was logged: ${[...ops].join(', ')}`);
+    assert.ok(
+      entries.every((e) => typeof e.ms === 'number' && e.ms >= 0 && e.status === 'OK'),
+      JSON.stringify(entries.slice(0, 3)),
+    );
   });
 
   it('refuses a wrong password with [AUTH]', async () => {

@@ -44,7 +44,10 @@ describe('IMAP snapshot: numbering is fixed for the session', () => {
     assert.equal(await a.command('STAT'), stat);
     assert.equal(await a.command('LIST 4'), '-ERR There is no such message.');
     assert.match(await a.command('RETR 4'), /^-ERR /);
-    assert.deepEqual((await a.lines('LIST')).lines, first.map((m, i) => `${i + 1} ${expectedSize(m)}`));
+    assert.deepEqual(
+      (await a.lines('LIST')).lines,
+      first.map((m, i) => `${i + 1} ${expectedSize(m)}`),
+    );
     assert.deepEqual(await a.lines('UIDL'), uidlBefore);
     for (let i = 1; i <= 3; i++) assertBytes((await a.multiline(`RETR ${i}`)).body, expectedBody(first[i - 1] as string), `RETR ${i}`);
     assert.match(await a.quit(), /^\+OK/);
@@ -93,7 +96,11 @@ describe('IMAP snapshot: sizes', () => {
     }
     const c = await loggedIn(gw);
     const list = await c.lines('LIST');
-    assert.deepEqual(list.lines, imapSizes.map((s, i) => `${i + 1} ${s}`), 'LIST shows the IMAP server’s RFC822.SIZE');
+    assert.deepEqual(
+      list.lines,
+      imapSizes.map((s, i) => `${i + 1} ${s}`),
+      'LIST shows the IMAP server’s RFC822.SIZE',
+    );
     assert.equal(await c.command('STAT'), `+OK ${messages.length} ${imapSizes.reduce((x, y) => x + y, 0)}`);
     for (const [i, msg] of messages.entries()) {
       const r = await c.multiline(`RETR ${i + 1}`);

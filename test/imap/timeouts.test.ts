@@ -55,7 +55,10 @@ describe('IMAP commandTimeoutMs', () => {
     assert.equal(r.status, `+OK ${expectedSize(small[1] as string)} octets`, 'RETR after a quiet spell');
     assertBytes(r.body, expectedBody(small[1] as string), 'RETR 2');
     assert.equal(await c.quit(), '+OK Logging out, 1 messages deleted.');
-    assert.deepEqual((await listMailbox(dovecot)).map((m) => m.messageId), ['quiet-2', 'quiet-3', 'quiet-big'].map(messageIdOf));
+    assert.deepEqual(
+      (await listMailbox(dovecot)).map((m) => m.messageId),
+      ['quiet-2', 'quiet-3', 'quiet-big'].map(messageIdOf),
+    );
   });
 
   it('a client that stops reading a big message for longer than commandTimeoutMs still gets all of it', async () => {
@@ -79,7 +82,11 @@ describe('IMAP commandTimeoutMs', () => {
     const c = await loggedIn(gw);
     open.push(c);
     assert.match(await c.command('DELE 1'), /^\+OK/);
-    const imap = await eventually(() => dovecotProcesses(dovecot, 'imap'), (p) => p.length === 1, 'one imap process');
+    const imap = await eventually(
+      () => dovecotProcesses(dovecot, 'imap'),
+      (p) => p.length === 1,
+      'one imap process',
+    );
     for (const pid of imap) process.kill(pid, 'SIGSTOP');
     stopped = imap;
     const started = Date.now();

@@ -61,7 +61,11 @@ describe('TLS to the IMAP server', () => {
     const r = await c.multiline('RETR 1');
     assert.deepEqual(r.body, expectedBody(msg));
     assert.match(await c.quit(), /^\+OK/);
-    const logins = await eventually(() => imapLogins(dovecot).slice(before), (l) => l.length === 1, 'Dovecot to log the login');
+    const logins = await eventually(
+      () => imapLogins(dovecot).slice(before),
+      (l) => l.length === 1,
+      'Dovecot to log the login',
+    );
     assert.match(logins[0] as string, /, TLS,/, `the IMAP login was over TLS: ${logins[0]}`);
   });
 
@@ -72,7 +76,11 @@ describe('TLS to the IMAP server', () => {
     assert.equal(answer, '+OK Logged in.');
     assert.match(await c.command('STAT'), /^\+OK 1 /);
     assert.match(await c.quit(), /^\+OK/);
-    const logins = await eventually(() => imapLogins(dovecot).slice(before), (l) => l.length === 1, 'Dovecot to log the login');
+    const logins = await eventually(
+      () => imapLogins(dovecot).slice(before),
+      (l) => l.length === 1,
+      'Dovecot to log the login',
+    );
     assert.match(logins[0] as string, /, TLS,/, `the IMAP login was over TLS: ${logins[0]}`);
   });
 

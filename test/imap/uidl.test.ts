@@ -33,7 +33,10 @@ describe('IMAP UIDLs', () => {
   before(async () => {
     // Both protocols: Dovecot's own POP3 server is the reference for the `dovecot` format.
     dovecot = await startDovecot({ protocols: ['imap', 'pop3'] });
-    putMessages(dovecot, [1, 2, 3, 4, 5].map((i) => taggedMessage(`uidl-${i}`)));
+    putMessages(
+      dovecot,
+      [1, 2, 3, 4, 5].map((i) => taggedMessage(`uidl-${i}`)),
+    );
     for (const f of ['auto', 'uid', 'dovecot'] as const) gws.set(f, await startImapGateway(dovecot.imapPort, { tenant: { uidlFormat: f } }));
   });
   after(async () => {
@@ -73,7 +76,11 @@ describe('IMAP UIDLs', () => {
     const validity = await uidValidityOf(dovecot);
     const hex = (n: bigint | number): string => n.toString(16).padStart(8, '0');
     const uids = (await listMailbox(dovecot)).map((m) => m.uid);
-    assert.deepEqual(ids(reference), uids.map((u) => hex(u) + hex(validity)), 'Dovecot’s own UIDLs');
+    assert.deepEqual(
+      ids(reference),
+      uids.map((u) => hex(u) + hex(validity)),
+      'Dovecot’s own UIDLs',
+    );
     assert.deepEqual(await uidlLines(gw('dovecot').port), reference, 'popgate (uidlFormat: dovecot) vs Dovecot POP3');
   });
 
@@ -84,7 +91,10 @@ describe('IMAP UIDLs', () => {
     assert.match(await c.command('DELE 4'), /^\+OK/);
     assert.match(await c.quit(), /^\+OK/);
     const after = await uidlLines(gw('dovecot').port);
-    assert.deepEqual(ids(after), [0, 2, 4].map((i) => ids(before)[i]));
+    assert.deepEqual(
+      ids(after),
+      [0, 2, 4].map((i) => ids(before)[i]),
+    );
     for (const f of ['uid', 'auto'] as const) assert.equal((await uidlLines(gw(f).port)).length, 3);
     assert.deepEqual(after, await uidlLines(dovecot.pop3Port), 'popgate (uidlFormat: dovecot) vs Dovecot POP3');
   });
@@ -102,10 +112,16 @@ describe('IMAP UIDLs', () => {
       const old = before.get(f) as string[];
       assert.equal(after.length, old.length, f);
       const oldIds = new Set(ids(old));
-      assert.ok(ids(after).every((id) => !oldIds.has(id)), `${f}: every UIDL changed: before ${old.join(', ')}; after ${after.join(', ')}`);
+      assert.ok(
+        ids(after).every((id) => !oldIds.has(id)),
+        `${f}: every UIDL changed: before ${old.join(', ')}; after ${after.join(', ')}`,
+      );
     }
     const uids = (await listMailbox(dovecot)).map((m) => m.uid);
-    assert.deepEqual(await uidlLines(gw('uid').port), uids.map((u, i) => `${i + 1} ${newValidity}.${u}`));
+    assert.deepEqual(
+      await uidlLines(gw('uid').port),
+      uids.map((u, i) => `${i + 1} ${newValidity}.${u}`),
+    );
     assert.deepEqual(await uidlLines(gw('dovecot').port), await uidlLines(dovecot.pop3Port), 'popgate (uidlFormat: dovecot) vs Dovecot POP3');
   });
 });

@@ -374,7 +374,10 @@ describe('POP3 authentication', () => {
         assert.ok(lines.includes(cap), `CAPA lacks ${cap}: ${JSON.stringify(lines)}`);
       }
       assert.deepEqual(saslLine(lines), ['PLAIN', 'LOGIN', 'CRAM-MD5']);
-      assert.ok(lines.some((l) => /^IMPLEMENTATION \S/.test(l)), `no IMPLEMENTATION: ${JSON.stringify(lines)}`);
+      assert.ok(
+        lines.some((l) => /^IMPLEMENTATION \S/.test(l)),
+        `no IMPLEMENTATION: ${JSON.stringify(lines)}`,
+      );
       assert.ok(!lines.includes('STLS'), 'STLS on a listener without TLS');
       assert.ok(!lines.some((l) => l.startsWith('LOGIN-DELAY')), 'LOGIN-DELAY without config');
       assert.ok(!lines.some((l) => l.startsWith('EXPIRE')), 'EXPIRE without config');
@@ -402,8 +405,14 @@ describe('POP3 authentication', () => {
   });
 
   it('no password, SASL blob, digest or secret appears in the logs', () => {
-    assert.ok(gw.logs.some((l) => l.includes('login failed')), 'expected failed logins to be logged');
-    assert.ok(gw.logs.some((l) => l.includes('"outcome":"ok"')), 'expected successful logins to be logged');
+    assert.ok(
+      gw.logs.some((l) => l.includes('login failed')),
+      'expected failed logins to be logged',
+    );
+    assert.ok(
+      gw.logs.some((l) => l.includes('"outcome":"ok"')),
+      'expected successful logins to be logged',
+    );
     assertNotInLogs(gw, sensitive);
   });
 });

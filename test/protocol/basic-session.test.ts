@@ -23,7 +23,10 @@ describe('a basic POP3 session against the Maildir adapter', () => {
     const sizes = bodies.map((b) => toCrlf(b).length);
     assert.equal(await c.command('STAT'), `+OK 3 ${sizes.reduce((a, b) => a + b, 0)}`);
     const list = await c.lines('LIST');
-    assert.deepEqual(list.lines, sizes.map((s, i) => `${i + 1} ${s}`));
+    assert.deepEqual(
+      list.lines,
+      sizes.map((s, i) => `${i + 1} ${s}`),
+    );
     const retr = await c.multiline('RETR 2');
     assert.equal(retr.status, `+OK ${sizes[1]} octets`);
     assert.deepEqual(retr.body, toCrlf(bodies[1] as string));

@@ -191,7 +191,7 @@ describe('password-check floods', () => {
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => gate.run(work)));
     assert.equal(peak, 2);
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5);
-    for (const r of results.filter((x) => x.status === 'rejected')) assert.ok((r).reason instanceof HashBusy);
+    for (const r of results.filter((x) => x.status === 'rejected')) assert.ok(r.reason instanceof HashBusy);
   });
 
   it('200 strangers pipelining wrong passwords: a known user still logs in and downloads within a second', async () => {
@@ -221,7 +221,10 @@ describe('password-check floods', () => {
       const ms = Date.now() - started;
       await c.quit();
       assert.ok(ms < 1000, `login + RETR took ${ms} ms`);
-      assert.ok(gw.logs.some((l) => l.includes('"outcome":"logins-busy"')), 'the flood was not shed');
+      assert.ok(
+        gw.logs.some((l) => l.includes('"outcome":"logins-busy"')),
+        'the flood was not shed',
+      );
       for (const s of attackers) s.destroy();
     } finally {
       await gw.stop();

@@ -160,11 +160,7 @@ describe('limits.maxConnections', () => {
   afterEach(() => clients.cleanup(gw));
 
   it('refuses connections beyond maxConnections with -ERR [SYS/TEMP], and accepts again when one closes', async () => {
-    const open = [
-      await clients.connect(gw, '127.0.0.1'),
-      await clients.connect(gw, '127.0.0.2'),
-      await clients.connect(gw, '127.0.0.3'),
-    ];
+    const open = [await clients.connect(gw, '127.0.0.1'), await clients.connect(gw, '127.0.0.2'), await clients.connect(gw, '127.0.0.3')];
     for (const c of open) assert.match(c.greeting, /^\+OK /);
     for (const addr of ['127.0.0.4', '127.0.0.1']) {
       const extra = await clients.connect(gw, addr);

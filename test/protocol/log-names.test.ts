@@ -63,7 +63,10 @@ describe('login names in the log', () => {
   it('the host part quoted in a no-route reason is escaped too', async () => {
     const before = gw.logs.length;
     assert.equal(await authPlain('bob@ex\u2028ample.com', 'whatever'), AUTH_FAILED);
-    const failed = gw.logs.slice(before).map((l) => JSON.parse(l) as LogLine).find((l) => l.msg === 'login failed');
+    const failed = gw.logs
+      .slice(before)
+      .map((l) => JSON.parse(l) as LogLine)
+      .find((l) => l.msg === 'login failed');
     assert.ok(failed?.reason?.includes("'ex\\u{2028}ample.com'"), failed?.reason);
     assert.equal(failed?.login, 'bob@ex\\u{2028}ample.com');
   });
@@ -71,7 +74,10 @@ describe('login names in the log', () => {
   it('a backslash is escaped, so an escape in the log always came from the gateway', async () => {
     const before = gw.logs.length;
     assert.equal(await authPlain('bob\\u{2028}', 'whatever'), AUTH_FAILED);
-    const failed = gw.logs.slice(before).map((l) => JSON.parse(l) as LogLine).find((l) => l.msg === 'login failed');
+    const failed = gw.logs
+      .slice(before)
+      .map((l) => JSON.parse(l) as LogLine)
+      .find((l) => l.msg === 'login failed');
     assert.equal(failed?.login, 'bob\\u{5c}u{2028}');
   });
 

@@ -70,11 +70,17 @@ describe('pipelined commands', () => {
     assert.equal(await c.readLine(), `+OK 20 ${sizes.reduce((a, b) => a + b, 0)}`);
     assert.match(await c.readLine(), /^\+OK/);
     assert.deepEqual(
-      (await c.readMultiline()).toString().split('\r\n').filter((l) => l !== ''),
+      (await c.readMultiline())
+        .toString()
+        .split('\r\n')
+        .filter((l) => l !== ''),
       sizes.map((s, i) => `${i + 1} ${s}`),
     );
     assert.match(await c.readLine(), /^\+OK/);
-    const uidls = (await c.readMultiline()).toString().split('\r\n').filter((l) => l !== '');
+    const uidls = (await c.readMultiline())
+      .toString()
+      .split('\r\n')
+      .filter((l) => l !== '');
     assert.equal(uidls.length, 20);
     uidls.forEach((l, i) => assert.match(l, new RegExp(`^${i + 1} [\\x21-\\x7e]{1,70}$`)));
     for (let i = 1; i <= 20; i++) {

@@ -42,7 +42,10 @@ describe('TLS cipher suites', () => {
   });
   after(async () => gw?.stop());
 
-  for (const [what, starttls] of [['implicit TLS', false], ['STLS', true]] as const) {
+  for (const [what, starttls] of [
+    ['implicit TLS', false],
+    ['STLS', true],
+  ] as const) {
     it(`${what}: TLS 1.2 with AES128-SHA (no forward secrecy) is refused`, async () => {
       const r = await sClient(starttls ? starttlsPort : implicitPort, ['-tls1_2', '-cipher', 'AES128-SHA'], starttls);
       assert.equal(negotiated(r), undefined, `negotiated ${negotiated(r)}: ${r.stdout.slice(0, 800)}`);

@@ -111,7 +111,10 @@ describe('TRANSACTION state against the Maildir adapter', () => {
       assert.equal(await c.command('STAT'), `+OK ${added.length} ${sizes.reduce((a, b) => a + b, 0)}`);
       const list = await c.lines('LIST');
       assert.match(list.status, /^\+OK/);
-      assert.deepEqual(list.lines, sizes.map((s, i) => `${i + 1} ${s}`));
+      assert.deepEqual(
+        list.lines,
+        sizes.map((s, i) => `${i + 1} ${s}`),
+      );
       for (let i = 0; i < added.length; i++) {
         const a = added[i]!;
         const n = i + 1;
@@ -332,7 +335,10 @@ describe('TRANSACTION state against the Maildir adapter', () => {
       assert.deepEqual(messageFiles(md), [`new/${names[0]}`, `new/${names[2]}`, `new/${names[4]}`].sort());
       const c2 = await clients.login(gw);
       assert.equal(await c2.command('STAT'), `+OK 3 ${[1, 3, 5].map((i) => expectedSize(sampleMessage(i))).reduce((a, b) => a + b, 0)}`);
-      assert.deepEqual((await c2.lines('UIDL')).lines.map((l) => l.split(' ')[1]), [uidls[0], uidls[2], uidls[4]].map((l) => l!.split(' ')[1]));
+      assert.deepEqual(
+        (await c2.lines('UIDL')).lines.map((l) => l.split(' ')[1]),
+        [uidls[0], uidls[2], uidls[4]].map((l) => l!.split(' ')[1]),
+      );
       await c2.quit();
     });
 

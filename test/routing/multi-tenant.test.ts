@@ -162,6 +162,9 @@ describe('multi-tenant routing: Maildir and IMAP tenants in one gateway', () => 
       c.destroy();
     }
     const reasons = gw.logs.map((l) => JSON.parse(l) as { msg: string; reason?: string }).filter((l) => l.msg === 'login failed' && l.reason !== undefined);
-    assert.ok(reasons.some((l) => l.reason === 'no route: more than one @'), 'the log (not the client) says why');
+    assert.ok(
+      reasons.some((l) => l.reason === 'no route: more than one @'),
+      'the log (not the client) says why',
+    );
   });
 });

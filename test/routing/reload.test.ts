@@ -18,7 +18,11 @@ import { Pop3TestClient } from '../helpers/pop3-client.js';
 async function logLine(p: Running, msg: string, from: number, timeoutMs = 10_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const lines = p.stdout().split('\n').slice(from).filter((l) => l.startsWith('{'));
+    const lines = p
+      .stdout()
+      .split('\n')
+      .slice(from)
+      .filter((l) => l.startsWith('{'));
     const hit = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === msg);
     if (hit !== undefined) return hit;
     if (Date.now() > deadline) throw new Error(`no "${msg}" log line within ${timeoutMs} ms; stderr: ${p.stderr()}`);

@@ -58,9 +58,13 @@ describe('SNI: certificates and tenants chosen by TLS server name', () => {
   });
 
   async function curlRetr(url: string, host: string, port: number, ca: TestCert, user: string, extra: string[] = []): Promise<string> {
-    const r = await run('curl', ['-s', '-S', '--max-time', '15', '--resolve', `${host}:${port}:127.0.0.1`, '--cacert', ca.certPath, '-u', `${user}:pw`, ...extra, url], {
-      timeoutMs: 20_000,
-    });
+    const r = await run(
+      'curl',
+      ['-s', '-S', '--max-time', '15', '--resolve', `${host}:${port}:127.0.0.1`, '--cacert', ca.certPath, '-u', `${user}:pw`, ...extra, url],
+      {
+        timeoutMs: 20_000,
+      },
+    );
     assert.equal(r.code, 0, `curl ${url}: exit ${r.code}: ${r.stderr}`);
     return r.stdout;
   }
@@ -78,7 +82,9 @@ describe('SNI: certificates and tenants chosen by TLS server name', () => {
   it('a host part in the login wins over SNI; without SNI (an address) alice is the default tenant user', async () => {
     const viaDomain = await curlRetr(`pop3s://pop.alpha.test:${implicitPort}/1`, 'pop.alpha.test', implicitPort, alpha, 'alice@beta.test');
     assert.match(viaDomain, /Subject: for alice in beta/);
-    const r = await run('curl', ['-s', '-S', '--max-time', '15', '--cacert', testCert().certPath, '-u', 'alice:pw', `pop3s://127.0.0.1:${implicitPort}/1`], { timeoutMs: 20_000 });
+    const r = await run('curl', ['-s', '-S', '--max-time', '15', '--cacert', testCert().certPath, '-u', 'alice:pw', `pop3s://127.0.0.1:${implicitPort}/1`], {
+      timeoutMs: 20_000,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Subject: for alice in home/);
   });
@@ -93,7 +99,23 @@ describe('SNI: certificates and tenants chosen by TLS server name', () => {
     assert.match(implicit, /Subject: for alice in alpha/, 'verified against the renewed certificate on implicit TLS');
     const body = await curlRetr(`pop3://renewed.alpha.test:${stlsPort}/1`, 'renewed.alpha.test', stlsPort, renewed, 'alice', ['--ssl-reqd']);
     assert.match(body, /Subject: for alice in alpha/, 'verified against the renewed certificate over STLS');
-    const old = await run('curl', ['-s', '-S', '--max-time', '15', '--resolve', `pop.alpha.test:${implicitPort}:127.0.0.1`, '--cacert', alpha.certPath, '-u', 'alice:pw', `pop3s://pop.alpha.test:${implicitPort}/1`], { timeoutMs: 20_000 });
+    const old = await run(
+      'curl',
+      [
+        '-s',
+        '-S',
+        '--max-time',
+        '15',
+        '--resolve',
+        `pop.alpha.test:${implicitPort}:127.0.0.1`,
+        '--cacert',
+        alpha.certPath,
+        '-u',
+        'alice:pw',
+        `pop3s://pop.alpha.test:${implicitPort}/1`,
+      ],
+      { timeoutMs: 20_000 },
+    );
     assert.notEqual(old.code, 0, 'the replaced certificate is no longer served');
   });
 });

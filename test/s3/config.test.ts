@@ -36,7 +36,9 @@ describe('S3 tenant config', () => {
 
   it('accepts an endpoint, path style, static credentials, keep and move modes', () => {
     const t = parseConfig(
-      config("bucket: b, prefix: '{user}/', endpoint: 'https://minio.internal:9000', forcePathStyle: true, credentials: { accessKeyId: AK, secretAccessKey: SK }, deleteMode: 'move:archive/{user}/'"),
+      config(
+        "bucket: b, prefix: '{user}/', endpoint: 'https://minio.internal:9000', forcePathStyle: true, credentials: { accessKeyId: AK, secretAccessKey: SK }, deleteMode: 'move:archive/{user}/'",
+      ),
       '/',
     ).tenants.mail;
     assert.equal(t?.adapter, 's3');
@@ -66,7 +68,8 @@ describe('S3 tenant config', () => {
     assert.equal(tenant?.adapter, 's3');
     return new S3Store(tenant, createLogger('silent'), 600_000);
   };
-  const overlapRefused = (err: unknown): boolean => err instanceof ConfigError && /deleteMode: the move prefix and the mailbox prefix must not overlap/.test(err.message);
+  const overlapRefused = (err: unknown): boolean =>
+    err instanceof ConfigError && /deleteMode: the move prefix and the mailbox prefix must not overlap/.test(err.message);
 
   it('refuses a move prefix inside the mailbox prefix (the next listing would find the moved mail)', () => {
     assert.throws(() => storeFor("bucket: b, prefix: 'inbound/{user}/', deleteMode: 'move:inbound/{user}/done/'"), overlapRefused);
@@ -92,7 +95,10 @@ describe('S3 tenant config', () => {
     // `a.b`@`c` and `a`@`b.c` would share inbound/a.b.c/.
     assert.match(issues(config("bucket: b, prefix: 'inbound/{local}.{domain}/'")).join('\n'), /prefix: \{local\} must fill a whole path segment/);
     // User `bob-archive` would read bob's archive.
-    assert.match(issues(config("bucket: b, prefix: 'inbound/{user}/', deleteMode: 'move:inbound/{user}-archive/'")).join('\n'), /deleteMode.*\{user\} must fill a whole path segment/);
+    assert.match(
+      issues(config("bucket: b, prefix: 'inbound/{user}/', deleteMode: 'move:inbound/{user}-archive/'")).join('\n'),
+      /deleteMode.*\{user\} must fill a whole path segment/,
+    );
     assert.match(issues(config("bucket: b, prefix: 'in/x{user}/'")).join('\n'), /whole path segment/);
     assert.match(issues(config("bucket: b, prefix: 'in//{user}/'")).join('\n'), /empty path segment/);
   });
@@ -111,7 +117,10 @@ describe('S3 prefix templates', () => {
       () => renderPrefix('in/{domain}/{local}/', { user: 'john@other.org', local: 'john@other.org' }),
       (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT' && /has no domain/.test(err.message),
     );
-    assert.throws(() => renderPrefix('in/{local}/', { user: 'ann' }), (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT' && /has no local/.test(err.message));
+    assert.throws(
+      () => renderPrefix('in/{local}/', { user: 'ann' }),
+      (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT' && /has no local/.test(err.message),
+    );
   });
 
   it('fails with PERMANENT when {domain} is needed and the login has none', () => {
@@ -123,14 +132,22 @@ describe('S3 prefix templates', () => {
 
   it('never lets a value leave its path segment', () => {
     for (const user of ['a/b', '..', '.', 'a\nb', '']) {
-      assert.throws(() => renderPrefix('in/{user}/', { user }), (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT', JSON.stringify(user));
+      assert.throws(
+        () => renderPrefix('in/{user}/', { user }),
+        (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT',
+        JSON.stringify(user),
+      );
     }
     for (const local of ['a/b', '..', 'x\u007f']) {
-      assert.throws(() => renderPrefix('in/{domain}/{local}/', { user: 'u', local, domain: 'example.com' }), (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT', JSON.stringify(local));
+      assert.throws(
+        () => renderPrefix('in/{domain}/{local}/', { user: 'u', local, domain: 'example.com' }),
+        (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT',
+        JSON.stringify(local),
+      );
     }
   });
 
-  it('lets {user} span as many segments as the tenant\'s userName gives it, each one safe', () => {
+  it("lets {user} span as many segments as the tenant's userName gives it, each one safe", () => {
     assert.equal(userSegmentsOf('{domain}/{local}'), 2);
     assert.equal(userSegmentsOf('local'), 1);
     assert.equal(userSegmentsOf('full'), 1);
@@ -138,7 +155,11 @@ describe('S3 prefix templates', () => {
     assert.equal(renderPrefix('inbound/{user}/', { user: 'example.com/john', local: 'john', domain: 'example.com' }, 2), 'inbound/example.com/john/');
     // Fewer or more segments would make one mailbox a prefix of another: example.com/ holds example.com/john/.
     for (const user of ['example.com', 'example.com/a/b', 'example.com/..', 'example.com/', '/john', 'example.com/a\tb']) {
-      assert.throws(() => renderPrefix('inbound/{user}/', { user }, 2), (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT', JSON.stringify(user));
+      assert.throws(
+        () => renderPrefix('inbound/{user}/', { user }, 2),
+        (err: unknown) => err instanceof StoreError && err.code === 'PERMANENT',
+        JSON.stringify(user),
+      );
     }
   });
 

@@ -63,7 +63,11 @@ describe('S3 deleteMode at QUIT', () => {
     assert.equal(deletes.length, 1);
     const { headers, body } = deletes[0] as { headers: Record<string, unknown>; body: Buffer };
     assert.equal(headers['content-md5'], createHash('md5').update(body).digest('base64'));
-    assert.deepEqual(Object.keys(headers).filter((h) => h.startsWith('x-amz-checksum-') || h.startsWith('x-amz-sdk-checksum-')), [], 'the CRC32 headers are replaced');
+    assert.deepEqual(
+      Object.keys(headers).filter((h) => h.startsWith('x-amz-checksum-') || h.startsWith('x-amz-sdk-checksum-')),
+      [],
+      'the CRC32 headers are replaced',
+    );
   });
 
   it('keep: QUIT says +OK and nothing is removed', async () => {
@@ -88,7 +92,10 @@ describe('S3 deleteMode at QUIT', () => {
     assert.deepEqual(await keys(ALICE_PREFIX), ['2 with space', '3-Grüße-日本', 'sub/4-nested']);
     const warn = logLines(gw('delete'), logsBefore).find((l) => l.outcome === 'partial-delete') as { failed?: { id: string; reason: string }[] } | undefined;
     // The id is the session's handle (the message's position); the reason names the key.
-    assert.deepEqual(warn?.failed?.map((f) => f.reason), [`${ALICE_PREFIX}3-Grüße-日本: AccessDenied: Access Denied`]);
+    assert.deepEqual(
+      warn?.failed?.map((f) => f.reason),
+      [`${ALICE_PREFIX}3-Grüße-日本: AccessDenied: Access Denied`],
+    );
     proxy.refuseDeletes(undefined);
     const c = await loggedIn(gw('delete'));
     assert.equal((await c.lines('UIDL')).lines.length, 3, 'the refused one is listed again');
@@ -102,7 +109,10 @@ describe('S3 deleteMode at QUIT', () => {
     assert.deepEqual(await keys(ALICE_PREFIX), ['2 with space', '3-Grüße-日本', 'sub/4-nested']);
     const deletes = proxy.requests.filter((r) => r.deleteKeys !== undefined);
     const last = `${ALICE_PREFIX}5-last`;
-    assert.deepEqual(deletes.map((d) => d.deleteKeys), [[`${ALICE_PREFIX}1-first`, last], [last], [last]]);
+    assert.deepEqual(
+      deletes.map((d) => d.deleteKeys),
+      [[`${ALICE_PREFIX}1-first`, last], [last], [last]],
+    );
     const gaps = deletes.slice(1).map((d, i) => d.at - (deletes[i] as { at: number }).at);
     // Half fixed, half random: 250-500 ms, then 500-1000 ms.
     assert.ok((gaps[0] as number) >= 250 && (gaps[1] as number) >= 500, `gaps ${gaps.join(', ')} ms`);

@@ -61,7 +61,10 @@ describe('S3 throttling (503 SlowDown)', () => {
     const started = Date.now();
     const c = await loggedIn(gw);
     const lists = proxy.requests.filter(isList);
-    assert.deepEqual(lists.map((r) => r.injected ?? 'forwarded'), ['SlowDown', 'SlowDown', 'forwarded']);
+    assert.deepEqual(
+      lists.map((r) => r.injected ?? 'forwarded'),
+      ['SlowDown', 'SlowDown', 'forwarded'],
+    );
     const gaps = lists.slice(1).map((r, i) => r.at - (lists[i] as ProxiedRequest).at);
     // The SDK's standard strategy for throttling: attempt i waits a random time in [0, 1 s * 2^i).
     assert.ok((gaps[0] as number) < 1000 + 250 && (gaps[1] as number) < 2000 + 250, `gaps ${gaps.join(', ')} ms`);
@@ -259,8 +262,14 @@ describe('S3 refusals of one object, and failures an operator must fix', () => {
         for (const n of [1, 3]) assert.ok((await c.multiline(`RETR ${n}`)).body.equals(expectedBody(body(n))), `RETR ${n}`);
         assert.match(await c.quit(), /^\+OK/);
         const logs = logLines(gw, logsBefore);
-        assert.ok(logs.some((l) => l.level === 40 && l.unreadable === 1 && String(l.msg).includes('cannot be read')), 'one warning for the listing');
-        assert.ok(logs.some((l) => l.level === 40 && String(l.key).endsWith('/c2') && String(l.err).includes(refusal.code)), 'one for RETR, naming the key');
+        assert.ok(
+          logs.some((l) => l.level === 40 && l.unreadable === 1 && String(l.msg).includes('cannot be read')),
+          'one warning for the listing',
+        );
+        assert.ok(
+          logs.some((l) => l.level === 40 && String(l.key).endsWith('/c2') && String(l.err).includes(refusal.code)),
+          'one for RETR, naming the key',
+        );
         assert.ok(!logs.some((l) => String(l.msg).includes('credentials')), 'not taken for refused credentials');
       } finally {
         proxy.fail(0, { status: 403, ...refusal });
@@ -287,13 +296,17 @@ describe('S3 refusals of one object, and failures an operator must fix', () => {
   it("a bucket in another region (301 PermanentRedirect): [SYS/PERM] at once, and a log naming the bucket's region", async () => {
     proxy.clear();
     const logsBefore = gw.logs.length;
-    proxy.fail(1, {
-      status: 301,
-      code: 'PermanentRedirect',
-      message: 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
-      headers: { 'x-amz-bucket-region': 'eu-west-1' },
-      extra: '<Endpoint>mail.s3.eu-west-1.amazonaws.com</Endpoint><Bucket>mail</Bucket>',
-    }, isList);
+    proxy.fail(
+      1,
+      {
+        status: 301,
+        code: 'PermanentRedirect',
+        message: 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+        headers: { 'x-amz-bucket-region': 'eu-west-1' },
+        extra: '<Endpoint>mail.s3.eu-west-1.amazonaws.com</Endpoint><Bucket>mail</Bucket>',
+      },
+      isList,
+    );
     const { c, answer } = await pass(gw.port);
     c.destroy();
     assert.match(answer, PERM);
@@ -335,7 +348,10 @@ describe('S3 connections: a full pool is [SYS/TEMP] at once, not a hang', () => 
     third.c.destroy();
     assert.match(third.answer, TEMP);
     assert.ok(waited >= 900 && waited < 3000, `answered after ${waited} ms`);
-    assert.ok(logLines(gw, logsBefore).some((l) => l.level === 50 && String(l.msg).includes('maxSockets')), 'a log naming maxSockets');
+    assert.ok(
+      logLines(gw, logsBefore).some((l) => l.level === 50 && String(l.msg).includes('maxSockets')),
+      'a log naming maxSockets',
+    );
     // The held sessions finish once their reads go on, and the connections are free again.
     proxy.stall(undefined);
     for (const c of held) {

@@ -62,11 +62,15 @@ describe('fetchmail downloads a whole S3 mailbox', () => {
         `  ${keep ? 'keep' : 'no keep'} sslproto '' mda "${numberingMda(dir, outDir)}"\n`,
     );
     chmodSync(rc, 0o600);
-    const r = await run('fetchmail', ['-f', rc, '-v', '--nodetach', '-i', idsFile], { timeoutMs: 120_000, env: { ...process.env, HOME: home, FETCHMAILHOME: home }, cwd: dir });
+    const r = await run('fetchmail', ['-f', rc, '-v', '--nodetach', '-i', idsFile], {
+      timeoutMs: 120_000,
+      env: { ...process.env, HOME: home, FETCHMAILHOME: home },
+      cwd: dir,
+    });
     return { code: r.code, log: r.stdout + r.stderr };
   }
 
-  it('every message arrives byte for byte (after fetchmail\'s documented changes)', async () => {
+  it("every message arrives byte for byte (after fetchmail's documented changes)", async () => {
     const out = join(work, 'out');
     const r = await fetchmail(out, join(work, 'ids'), true);
     assert.equal(r.code, 0, `fetchmail exit ${r.code}:\n${r.log.slice(-3000)}`);

@@ -83,7 +83,10 @@ describe('S3 keys, UIDL and TOP', () => {
       assert.deepEqual((await c2.lines('UIDL')).lines, lines, 'the same numbering and UIDLs from a new gateway');
       await c2.quit();
       // A fresh gateway has no size cached, and a UIDL-only session still reads no object.
-      assert.deepEqual(proxy.requests.map((r) => (r.query.get('list-type') === '2' ? 'list' : `${r.method} ${r.path}`)), ['list']);
+      assert.deepEqual(
+        proxy.requests.map((r) => (r.query.get('list-type') === '2' ? 'list' : `${r.method} ${r.path}`)),
+        ['list'],
+      );
     } finally {
       await again.stop();
     }
@@ -106,7 +109,8 @@ describe('S3 TOP reads a range', () => {
   });
   after(() => stopS3Stack({ s3, proxy, gw }));
 
-  const gets = (): string[] => proxy.requests.filter((r) => r.method === 'GET' && !r.query.has('list-type')).map((r) => `${r.path.split('/').pop()} ${r.range ?? 'whole'}`);
+  const gets = (): string[] =>
+    proxy.requests.filter((r) => r.method === 'GET' && !r.query.has('list-type')).map((r) => `${r.path.split('/').pop()} ${r.range ?? 'whole'}`);
   const topOf = (content: Buffer, n: number): Buffer => {
     const text = content.toString('latin1').replace(/\r?\n/g, '\r\n');
     const end = text.indexOf('\r\n\r\n') + 4;

@@ -71,9 +71,15 @@ describe('S3 listing: 5,000 objects, delivery order, pagination, bulk delete', (
     // STAT measures 5,000 objects (one GET each from s3rver, 16 at a time): allow for a busy machine.
     assert.equal(await c.command('STAT', 120_000), `+OK ${COUNT} ${total}`);
     const uidl = await c.lines('UIDL');
-    assert.deepEqual(uidl.lines, order.map((r, i) => `${i + 1} ${r}`));
+    assert.deepEqual(
+      uidl.lines,
+      order.map((r, i) => `${i + 1} ${r}`),
+    );
     const list = await c.lines('LIST');
-    assert.deepEqual(list.lines, order.map((r, i) => `${i + 1} ${expectedSize(body(Number(r.slice(4))))}`));
+    assert.deepEqual(
+      list.lines,
+      order.map((r, i) => `${i + 1} ${expectedSize(body(Number(r.slice(4))))}`),
+    );
     for (const n of [1, 2500, COUNT]) {
       const r = await c.multiline(`RETR ${n}`);
       assert.ok(r.body.equals(expectedBody(body(Number((order[n - 1] as string).slice(4))))), `RETR ${n}`);
@@ -99,7 +105,10 @@ describe('S3 listing: 5,000 objects, delivery order, pagination, bulk delete', (
     const lines = Array.from({ length: COUNT }, (_, i) => `DELE ${i + 1}\r\n`).join('');
     c.send(lines);
     const answers = await replies(c, COUNT);
-    assert.ok(answers.every((a) => a.startsWith('+OK')), answers.find((a) => !a.startsWith('+OK')));
+    assert.ok(
+      answers.every((a) => a.startsWith('+OK')),
+      answers.find((a) => !a.startsWith('+OK')),
+    );
     assert.equal(await c.command('QUIT', 120_000), `+OK Logging out, ${COUNT} messages deleted.`);
     await c.closed();
     const deletes = proxy.requests.filter((r) => r.deleteKeys !== undefined);
@@ -108,6 +117,9 @@ describe('S3 listing: 5,000 objects, delivery order, pagination, bulk delete', (
     assert.deepEqual([...batches.values()], [1000, 1000, 1000, 1000, 1000]);
     assert.equal(new Set(deletes.flatMap((d) => d.deleteKeys ?? [])).size, COUNT, 'every key in exactly one batch');
     const left = (await s3.list('inbound/')).map((o) => o.key).sort();
-    assert.deepEqual(left, [`${ALICE_PREFIX}AMAZON_SES_SETUP_NOTIFICATION`, `${ALICE_PREFIX}empty`, `${ALICE_PREFIX}folder/`, 'inbound/al/msg-1', 'inbound/alicia/msg-1'].sort());
+    assert.deepEqual(
+      left,
+      [`${ALICE_PREFIX}AMAZON_SES_SETUP_NOTIFICATION`, `${ALICE_PREFIX}empty`, `${ALICE_PREFIX}folder/`, 'inbound/al/msg-1', 'inbound/alicia/msg-1'].sort(),
+    );
   });
 });

@@ -15,7 +15,7 @@ import { expectedBody, expectedSize, loggedIn } from '../helpers/tx-util.js';
 
 const MiB = 1024 * 1024;
 /** 8 MiB of numbered LF lines: any offset can be checked. */
-const BIG = Buffer.from(Array.from({ length: 8 * MiB / 64 }, (_, i) => `line ${String(i).padStart(10, '0')} ${'x'.repeat(47)}\n`).join(''));
+const BIG = Buffer.from(Array.from({ length: (8 * MiB) / 64 }, (_, i) => `line ${String(i).padStart(10, '0')} ${'x'.repeat(47)}\n`).join(''));
 const HEADED = Buffer.concat([Buffer.from('Subject: big\nMessage-ID: <big@example.com>\n\n'), BIG]);
 
 describe('S3 behind a server that ignores Range', () => {

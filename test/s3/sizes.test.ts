@@ -25,7 +25,8 @@ function lines(n: number, eol: string, tag: string): string {
   return Array.from({ length: n }, (_, i) => `${tag} line ${String(i).padStart(6, '0')} ${'abcdefghij'.repeat(5)}`).join(eol) + eol;
 }
 
-const header = (n: number, eol: string): string => [`From: a@example.com`, `To: b@example.com`, `Subject: size ${n}`, `Message-ID: <size-${n}@example.com>`, ''].join(eol) + eol;
+const header = (n: number, eol: string): string =>
+  [`From: a@example.com`, `To: b@example.com`, `Subject: size ${n}`, `Message-ID: <size-${n}@example.com>`, ''].join(eol) + eol;
 
 /** An LF object whose last probe octet is the CR of a CRLF (the LF is the first octet after it). */
 function splitCrlf(): Buffer {
@@ -48,7 +49,8 @@ const MESSAGES: { label: string; content: Buffer }[] = [
 const MIXED_LARGE = Buffer.from(header(9, '\r\n') + lines(1500, '\r\n', 'crlf') + lines(1500, '\n', 'lf'));
 
 const key = (i: number): string => `${ALICE_PREFIX}m${String(i + 1).padStart(2, '0')}`;
-const getsOf = (proxy: S3Proxy): string[] => proxy.requests.filter((r) => r.method === 'GET' && !r.query.has('list-type')).map((r) => `${r.path} ${r.range ?? 'whole'}`);
+const getsOf = (proxy: S3Proxy): string[] =>
+  proxy.requests.filter((r) => r.method === 'GET' && !r.query.has('list-type')).map((r) => `${r.path} ${r.range ?? 'whole'}`);
 
 describe('S3 sizes: LIST and STAT equal what RETR sends', () => {
   let s3: S3rver;
@@ -67,7 +69,10 @@ describe('S3 sizes: LIST and STAT equal what RETR sends', () => {
     const total = MESSAGES.reduce((sum, m) => sum + expectedSize(m.content), 0);
     assert.equal(await c.command('STAT'), `+OK ${MESSAGES.length} ${total}`);
     const list = await c.lines('LIST');
-    assert.deepEqual(list.lines, MESSAGES.map((m, i) => `${i + 1} ${expectedSize(m.content)}`));
+    assert.deepEqual(
+      list.lines,
+      MESSAGES.map((m, i) => `${i + 1} ${expectedSize(m.content)}`),
+    );
     // Every object was read whole once: the small ones into memory, the large ones streamed and counted.
     assert.deepEqual(getsOf(proxy).sort(), MESSAGES.map((_, i) => `/mail/${key(i)} whole`).sort());
     for (const [i, m] of MESSAGES.entries()) {
@@ -83,7 +88,10 @@ describe('S3 sizes: LIST and STAT equal what RETR sends', () => {
     proxy.clear();
     const c = await loggedIn(gw);
     const list = await c.lines('LIST');
-    assert.deepEqual(list.lines, MESSAGES.map((m, i) => `${i + 1} ${expectedSize(m.content)}`));
+    assert.deepEqual(
+      list.lines,
+      MESSAGES.map((m, i) => `${i + 1} ${expectedSize(m.content)}`),
+    );
     assert.deepEqual(getsOf(proxy), [], 'no GetObject');
     assert.equal(proxy.requests.filter((r) => r.query.get('list-type') === '2').length, 1, 'one ListObjectsV2');
     await c.quit();

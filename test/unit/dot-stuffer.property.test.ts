@@ -63,7 +63,7 @@ describe('DotStuffer properties (reference encoder, arbitrary chunkings)', () =>
     );
   });
 
-  it('round trip: a client that un-stuffs gets the CRLF message back, and the adapters\' CRLF size counter agrees', () => {
+  it("round trip: a client that un-stuffs gets the CRLF message back, and the adapters' CRLF size counter agrees", () => {
     fc.assert(
       fc.property(messageBytes(), cuts, (msg, points) => {
         const chunks = chunked(msg, points);

@@ -73,7 +73,7 @@ describe('DotStuffer', () => {
 
   it('a long message with dots and mixed line ends, in random chunks, matches a line-by-line reference', () => {
     let seed = 7;
-    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+    const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
     const alphabet = ['.', '.', 'a', 'b', ' ', '\r', '\n', '\r\n', '\n', '\0'];
     for (let round = 0; round < 50; round++) {
       let text = '';
@@ -85,7 +85,7 @@ describe('DotStuffer', () => {
       if (tail !== '') expected += (tail.startsWith('.') ? '.' : '') + tail + '\r\n';
       expected += '.\r\n';
       const parts: Buffer[] = [];
-      for (let at = 0; at < input.length; ) {
+      for (let at = 0; at < input.length;) {
         const n = 1 + rand(60);
         parts.push(input.subarray(at, at + n));
         at += n;

@@ -94,9 +94,7 @@ describe('IMAP channel: QUIT update on an IMAP4rev2 server (stand-in)', () => {
 
 describe('IMAP channel: answers that cannot be trusted', () => {
   it('a SEARCH that gives no result line fails the update instead of reporting it done', async () => {
-    const stand = await standIn((tag, command) =>
-      /^SELECT /.test(command) ? `* OK [UIDVALIDITY 7] ok\r\n${tag} OK done\r\n` : `${tag} OK done\r\n`,
-    );
+    const stand = await standIn((tag, command) => (/^SELECT /.test(command) ? `* OK [UIDVALIDITY 7] ok\r\n${tag} OK done\r\n` : `${tag} OK done\r\n`));
     const channel = await channelTo(stand.port);
     const result = await dropOn(channel, 'expunge').commit({ deleted: ['3'] });
     assert.equal(result.removed, 0);
@@ -121,7 +119,13 @@ describe('IMAP channel: answers that cannot be trusted', () => {
   it('the rest of a line imapflow had begun to read is skipped, even one ending like a literal', () => {
     const texts: string[] = [];
     const reader = new ResponseReader(
-      { text: (t) => texts.push(t), literalStart: () => texts.push('LITERAL'), literalData: () => undefined, literalEnd: () => undefined, end: () => undefined },
+      {
+        text: (t) => texts.push(t),
+        literalStart: () => texts.push('LITERAL'),
+        literalData: () => undefined,
+        literalEnd: () => undefined,
+        end: () => undefined,
+      },
       1024,
       (line) => /^(\* |\+|P\d+ )/.test(line),
     );

@@ -25,10 +25,20 @@ function recorder(): { handler: ResponseHandler; events: string[] } {
 
 const WIRE = '* 1 FETCH (UID 7 BODY[] {5}\r\na\r\nb.)\r\n* 2 EXISTS\r\nP1 OK done\r\n* 3 FETCH (BODY[] {0}\r\n UID 9)\r\n';
 const EVENTS = [
-  'text * 1 FETCH (UID 7 BODY[] {5}', 'literal 5', 'data a\r\nb.', 'text )', 'end',
-  'text * 2 EXISTS', 'end',
-  'text P1 OK done', 'end',
-  'text * 3 FETCH (BODY[] {0}', 'literal 0', 'data ', 'text  UID 9)', 'end',
+  'text * 1 FETCH (UID 7 BODY[] {5}',
+  'literal 5',
+  'data a\r\nb.',
+  'text )',
+  'end',
+  'text * 2 EXISTS',
+  'end',
+  'text P1 OK done',
+  'end',
+  'text * 3 FETCH (BODY[] {0}',
+  'literal 0',
+  'data ',
+  'text  UID 9)',
+  'end',
 ];
 
 describe('IMAP response reader', () => {

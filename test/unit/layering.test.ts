@@ -37,7 +37,10 @@ register('data:text/javascript,' + encodeURIComponent(
 /** The URLs a fresh Node loads for importing these compiled modules (paths under dist/). */
 function loadedBy(...modules: string[]): string[] {
   const imports = modules.map((m) => `await import(${JSON.stringify(pathToFileURL(join(DIST, m)).href)});`).join(' ');
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(hookFile).href, '--input-type=module', '-e', imports], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(hookFile).href, '--input-type=module', '-e', imports], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(r.status, 0, r.stderr);
   return r.stderr.split('\n').flatMap((line) => (line.startsWith('resolved ') ? [line.slice('resolved '.length)] : []));
 }
@@ -47,8 +50,14 @@ const heavyIn = (urls: readonly string[]): string[] => urls.filter((u) => HEAVY.
 describe('what loading a layer loads', () => {
   it('the resolve hook sees the client libraries when an adapter store is loaded (the check below can fail)', () => {
     const urls = loadedBy('adapters/s3/store.js', 'adapters/imap/store.js');
-    assert.ok(urls.some((u) => u.includes('@aws-sdk')), 'the S3 store loads the AWS SDK');
-    assert.ok(urls.some((u) => u.includes('imapflow')), 'the IMAP store loads imapflow');
+    assert.ok(
+      urls.some((u) => u.includes('@aws-sdk')),
+      'the S3 store loads the AWS SDK',
+    );
+    assert.ok(
+      urls.some((u) => u.includes('imapflow')),
+      'the IMAP store loads imapflow',
+    );
   });
 
   it('the POP3 core loads neither the AWS SDK nor imapflow, nor the adapter registry', () => {
@@ -62,7 +71,10 @@ describe('what loading a layer loads', () => {
 
   it('the whole gateway (CLI, config loader, registry) loads no client library until a tenant needs one', () => {
     const urls = loadedBy('src/main.js', 'src/config/loader.js', 'src/route-cli.js');
-    assert.ok(urls.some((u) => u.endsWith('/dist/adapters/index.js')), 'the registry is loaded');
+    assert.ok(
+      urls.some((u) => u.endsWith('/dist/adapters/index.js')),
+      'the registry is loaded',
+    );
     assert.deepEqual(heavyIn(urls), []);
   });
 });
@@ -82,14 +94,22 @@ function sources(dir: string): string[] {
 function relativeImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const specifiers = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)'(\.{1,2}\/[^']+)'/gm)].map((m) => m[1] as string);
-  return specifiers.map((s) => relative(ROOT, resolve(dirname(file), s)).split(sep).join('/'));
+  return specifiers.map((s) =>
+    relative(ROOT, resolve(dirname(file), s))
+      .split(sep)
+      .join('/'),
+  );
 }
 
 describe('import specifiers in the sources', () => {
   const adapters = join(ROOT, 'adapters');
 
   it('no file under adapters/ imports from src/', () => {
-    const offending = sources(adapters).flatMap((f) => relativeImports(f).filter((p) => p.startsWith('src/')).map((p) => `${relative(ROOT, f)} -> ${p}`));
+    const offending = sources(adapters).flatMap((f) =>
+      relativeImports(f)
+        .filter((p) => p.startsWith('src/'))
+        .map((p) => `${relative(ROOT, f)} -> ${p}`),
+    );
     assert.deepEqual(offending, []);
   });
 
@@ -99,7 +119,12 @@ describe('import specifiers in the sources', () => {
       const from = relative(adapters, file).split(sep).join('/');
       if (from === 'index.ts') continue; // the registry lists every adapter
       const top = from.includes('/') ? (from.split('/')[0] as string) : from.replace(/\.ts$/, '');
-      const allowed = top === 'contract' ? ['adapters/contract'] : top === 'shared' ? ['adapters/contract', 'adapters/shared/'] : ['adapters/contract', 'adapters/shared/', `adapters/${top}/`];
+      const allowed =
+        top === 'contract'
+          ? ['adapters/contract']
+          : top === 'shared'
+            ? ['adapters/contract', 'adapters/shared/']
+            : ['adapters/contract', 'adapters/shared/', `adapters/${top}/`];
       for (const target of relativeImports(file)) {
         if (!allowed.some((a) => target.startsWith(a))) offending.push(`adapters/${from} -> ${target}`);
       }

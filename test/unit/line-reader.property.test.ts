@@ -28,13 +28,15 @@ function lineArb(limit: number): fc.Arbitrary<GenLine> {
   );
   const short = fc.array(octet, { maxLength: limit - 2 });
   const over = fc.integer({ min: limit + 1, max: 3 * limit }).chain((n) => fc.array(octet, { minLength: n, maxLength: n }));
-  return fc.record({
-    content: fc.oneof({ weight: 4, arbitrary: short }, { weight: 1, arbitrary: over }).map((a) => Buffer.from(a)),
-    ending: fc.constantFrom<Ending>('crlf', 'lf'),
-  }).map((l) =>
-    // A LF-ended line whose content ends in CR is a CRLF line: keep the generated meaning exact.
-    l.ending === 'lf' && l.content[l.content.length - 1] === 0x0d ? { ...l, content: Buffer.concat([l.content.subarray(0, -1), Buffer.from('x')]) } : l,
-  );
+  return fc
+    .record({
+      content: fc.oneof({ weight: 4, arbitrary: short }, { weight: 1, arbitrary: over }).map((a) => Buffer.from(a)),
+      ending: fc.constantFrom<Ending>('crlf', 'lf'),
+    })
+    .map((l) =>
+      // A LF-ended line whose content ends in CR is a CRLF line: keep the generated meaning exact.
+      l.ending === 'lf' && l.content[l.content.length - 1] === 0x0d ? { ...l, content: Buffer.concat([l.content.subarray(0, -1), Buffer.from('x')]) } : l,
+    );
 }
 
 const input = fc.integer({ min: 4, max: 48 }).chain((limit) =>
@@ -42,7 +44,11 @@ const input = fc.integer({ min: 4, max: 48 }).chain((limit) =>
     limit: fc.constant(limit),
     lines: fc.array(lineArb(limit), { maxLength: 12 }),
     // An unfinished last line: short (waits) or at the limit or over it (reported at once, never returned).
-    tail: fc.oneof(fc.constant(Buffer.alloc(0)), fc.uint8Array({ maxLength: limit }).map((a) => Buffer.from(a.map((b) => (b === 0x0a ? 0x41 : b)))), fc.uint8Array({ minLength: limit + 1, maxLength: 3 * limit }).map((a) => Buffer.from(a.map((b) => (b === 0x0a ? 0x41 : b))))),
+    tail: fc.oneof(
+      fc.constant(Buffer.alloc(0)),
+      fc.uint8Array({ maxLength: limit }).map((a) => Buffer.from(a.map((b) => (b === 0x0a ? 0x41 : b)))),
+      fc.uint8Array({ minLength: limit + 1, maxLength: 3 * limit }).map((a) => Buffer.from(a.map((b) => (b === 0x0a ? 0x41 : b)))),
+    ),
     cuts,
     drainEvery: fc.boolean(),
   }),
@@ -60,7 +66,7 @@ describe('LineReader properties (reference splitter, arbitrary chunkings)', () =
         const reader = new LineReader();
         const got: ReadResult[] = [];
         const drain = (): void => {
-          for (let r: ReadResult | null; (r = reader.next(limit)) !== null; ) got.push(r);
+          for (let r: ReadResult | null; (r = reader.next(limit)) !== null;) got.push(r);
         };
         const chunks = chunked(data, points);
         for (const chunk of chunks) {
@@ -92,18 +98,30 @@ describe('LineReader properties (reference splitter, arbitrary chunkings)', () =
 
   it('a line of the same octets gives the same result with CRLF and with LF, cut anywhere', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 4, max: 48 }).chain((limit) => fc.tuple(fc.constant(limit), lineArb(limit), cuts)), ([limit, line, points]) => {
-        const results = (['crlf', 'lf'] as const).map((ending) => {
-          const reader = new LineReader();
-          const got: string[] = [];
-          for (const chunk of chunked(wire([{ ...line, ending }, { content: Buffer.from('NOOP'), ending }], Buffer.alloc(0)), points)) {
-            reader.push(chunk);
-            for (let r: ReadResult | null; (r = reader.next(limit)) !== null; ) got.push(r.kind === 'line' ? r.line.toString('latin1') : '<too-long>');
-          }
-          return got.slice(0, 1);
-        });
-        if (line.content[line.content.length - 1] !== 0x0d) assert.deepEqual(results[0], results[1]);
-      }),
+      fc.property(
+        fc.integer({ min: 4, max: 48 }).chain((limit) => fc.tuple(fc.constant(limit), lineArb(limit), cuts)),
+        ([limit, line, points]) => {
+          const results = (['crlf', 'lf'] as const).map((ending) => {
+            const reader = new LineReader();
+            const got: string[] = [];
+            for (const chunk of chunked(
+              wire(
+                [
+                  { ...line, ending },
+                  { content: Buffer.from('NOOP'), ending },
+                ],
+                Buffer.alloc(0),
+              ),
+              points,
+            )) {
+              reader.push(chunk);
+              for (let r: ReadResult | null; (r = reader.next(limit)) !== null;) got.push(r.kind === 'line' ? r.line.toString('latin1') : '<too-long>');
+            }
+            return got.slice(0, 1);
+          });
+          if (line.content[line.content.length - 1] !== 0x0d) assert.deepEqual(results[0], results[1]);
+        },
+      ),
       propertyParams(500),
     );
   });

@@ -4,7 +4,7 @@ import { LineReader, type ReadResult } from '../../src/pop3/line-reader.js';
 
 function drain(reader: LineReader, limit: number): string[] {
   const out: string[] = [];
-  for (let r: ReadResult | null; (r = reader.next(limit)) !== null; ) out.push(r.kind === 'line' ? r.line.toString('latin1') : '<too-long>');
+  for (let r: ReadResult | null; (r = reader.next(limit)) !== null;) out.push(r.kind === 'line' ? r.line.toString('latin1') : '<too-long>');
   return out;
 }
 

@@ -11,7 +11,10 @@ describe('loggableName', () => {
   });
 
   it('escapes every control, format and separator character, and the backslash', () => {
-    assert.equal(loggableName('a\u0085b\u009bc\u2028d\u2029e\u202ef\u007fg\u0000h\\i'), 'a\\u{85}b\\u{9b}c\\u{2028}d\\u{2029}e\\u{202e}f\\u{7f}g\\u{0}h\\u{5c}i');
+    assert.equal(
+      loggableName('a\u0085b\u009bc\u2028d\u2029e\u202ef\u007fg\u0000h\\i'),
+      'a\\u{85}b\\u{9b}c\\u{2028}d\\u{2029}e\\u{202e}f\\u{7f}g\\u{0}h\\u{5c}i',
+    );
     assert.equal(loggableName('\ud800x'), '\\u{d800}x');
   });
 

@@ -17,10 +17,14 @@ async function body(stream: AsyncIterable<Buffer> | undefined): Promise<string |
 describe('ReadAhead', () => {
   it('loads the next messages after a fetch, serves them from memory, refills in batches', async () => {
     const loaded: string[] = [];
-    const ra = new ReadAhead(messages, { messages: 3, maxMessage: 1000, budget: 10_000 }, perId(async (id) => {
-      loaded.push(id);
-      return Buffer.from(`data of ${id}`);
-    }));
+    const ra = new ReadAhead(
+      messages,
+      { messages: 3, maxMessage: 1000, budget: 10_000 },
+      perId(async (id) => {
+        loaded.push(id);
+        return Buffer.from(`data of ${id}`);
+      }),
+    );
     assert.equal(await ra.take('m0'), undefined, 'the first message is not read ahead');
     assert.deepEqual(loaded, ['m1', 'm2', 'm3']);
     assert.equal(await body(await ra.take('m1')), 'data of m1');
@@ -31,10 +35,14 @@ describe('ReadAhead', () => {
 
   it('never holds more than the budget and frees entries a client skipped', async () => {
     const loaded: string[] = [];
-    const ra = new ReadAhead(messages, { messages: 8, maxMessage: 1000, budget: 250 }, perId(async (id) => {
-      loaded.push(id);
-      return Buffer.alloc(100);
-    }));
+    const ra = new ReadAhead(
+      messages,
+      { messages: 8, maxMessage: 1000, budget: 250 },
+      perId(async (id) => {
+        loaded.push(id);
+        return Buffer.alloc(100);
+      }),
+    );
     await ra.take('m0');
     assert.deepEqual(loaded, ['m1', 'm2'], 'budget 250 allows two 100-octet messages');
     await ra.take('m10');
@@ -42,12 +50,20 @@ describe('ReadAhead', () => {
   });
 
   it('skips messages over the per-message cap and falls back when a load fails', async () => {
-    const big: MessageInfo[] = [{ id: 'a', uidl: 'a', size: 10 }, { id: 'b', uidl: 'b', size: 5000 }, { id: 'c', uidl: 'c', size: 10 }];
+    const big: MessageInfo[] = [
+      { id: 'a', uidl: 'a', size: 10 },
+      { id: 'b', uidl: 'b', size: 5000 },
+      { id: 'c', uidl: 'c', size: 10 },
+    ];
     const loaded: string[] = [];
-    const ra = new ReadAhead(big, { messages: 4, maxMessage: 1000, budget: 10_000 }, perId(async (id) => {
-      loaded.push(id);
-      throw new Error('gone');
-    }));
+    const ra = new ReadAhead(
+      big,
+      { messages: 4, maxMessage: 1000, budget: 10_000 },
+      perId(async (id) => {
+        loaded.push(id);
+        throw new Error('gone');
+      }),
+    );
     await ra.take('a');
     assert.deepEqual(loaded, [], 'stops at the first message over the cap');
     await ra.take('b');

@@ -163,13 +163,25 @@ tenants:
 
   it('invalid domain patterns and userName templates are named', () => {
     const p = problems(two("domains: ['bad domain', 'a.*.b']", "userName: '{user}@{host}'"));
-    assert.ok(p.some((x) => x.startsWith("tenants.one.domains.0: 'bad domain' is not")), p.join('\n'));
-    assert.ok(p.some((x) => x.startsWith("tenants.one.domains.1:")), p.join('\n'));
-    assert.ok(p.some((x) => x === 'tenants.two.userName: unknown placeholder {user} (use {local}, {domain} or {login})'), p.join('\n'));
-    assert.ok(p.some((x) => x.startsWith('tenants.two.userName: must be')), p.join('\n'));
+    assert.ok(
+      p.some((x) => x.startsWith("tenants.one.domains.0: 'bad domain' is not")),
+      p.join('\n'),
+    );
+    assert.ok(
+      p.some((x) => x.startsWith('tenants.one.domains.1:')),
+      p.join('\n'),
+    );
+    assert.ok(
+      p.some((x) => x === 'tenants.two.userName: unknown placeholder {user} (use {local}, {domain} or {login})'),
+      p.join('\n'),
+    );
+    assert.ok(
+      p.some((x) => x.startsWith('tenants.two.userName: must be')),
+      p.join('\n'),
+    );
   });
 
-  it("a template that needs {domain} refuses logins without one (at login, with the reason)", () => {
+  it('a template that needs {domain} refuses logins without one (at login, with the reason)', () => {
     const r = routerFor(parseConfig(`${two("userName: '{domain}/{local}'", 'domains: [x.test]')}defaultTenant: one\n`, '/etc')).route('john');
     assert.ok(!r.ok && /needs a domain/.test(r.reason));
   });

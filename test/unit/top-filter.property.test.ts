@@ -60,7 +60,12 @@ describe('TopFilter properties (reference, arbitrary chunkings)', () => {
     // eslint-disable-next-line no-control-regex -- body lines may hold any octet but LF
     const bodyLine = fc.oneof(fc.stringMatching(/^[\x00-\x09\x0b-\xff]{0,30}$/), fc.constantFrom('.', '..', '', '\r', '\0'));
     const message = fc
-      .record({ header: fc.array(headerLine, { maxLength: 6 }), body: fc.array(bodyLine, { maxLength: 10 }), eol: fc.constantFrom('\n', '\r\n'), finalEol: fc.boolean() })
+      .record({
+        header: fc.array(headerLine, { maxLength: 6 }),
+        body: fc.array(bodyLine, { maxLength: 10 }),
+        eol: fc.constantFrom('\n', '\r\n'),
+        finalEol: fc.boolean(),
+      })
       .map(({ header, body, eol, finalEol }) => {
         const text = [...header, '', ...body].join(eol) + (finalEol ? eol : '');
         return Buffer.from(text, 'latin1');

@@ -30,7 +30,9 @@ describe('password hashes and the users file', () => {
     assert.equal(await verifyLocal(file, 'bob', { kind: 'password', login: 'bob', password: 'nope' }), false);
     assert.equal(await verifyLocal(file, 'nobody', { kind: 'password', login: 'nobody', password: 'hunter2' }), false);
     const ts = '<1.2@host>';
-    const apop = createHash('md5').update(ts + 's3').digest('hex');
+    const apop = createHash('md5')
+      .update(ts + 's3')
+      .digest('hex');
     assert.equal(await verifyLocal(file, 'bob', { kind: 'apop', login: 'bob', timestamp: ts, digest: apop }), true);
     assert.equal(await verifyLocal(file, 'bob', { kind: 'apop', login: 'bob', timestamp: ts, digest: apop.replace(/.$/, '0') }), apop.endsWith('0'));
     const cram = createHmac('md5', 's3').update('<c@h>').digest('hex');

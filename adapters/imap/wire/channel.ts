@@ -173,7 +173,13 @@ export class ImapChannel {
       this.release();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-      await Promise.race([this.run('LOGOUT').then(() => undefined, () => undefined), late]);
+      await Promise.race([
+        this.run('LOGOUT').then(
+          () => undefined,
+          () => undefined,
+        ),
+        late,
+      ]);
       clearTimeout(timer);
     }
     this.fail(new StoreError('TEMPORARY', 'imap: the connection was closed'));

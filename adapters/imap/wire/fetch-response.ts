@@ -100,7 +100,10 @@ export class FetchResponse {
    */
   get emailId(): string | undefined {
     const raw = this.kept?.get('EMAILID') ?? this.kept?.get('X-GM-MSGID');
-    const first = raw?.trim().split(/\s+/)[0]?.replace(/^"(.*)"$/, '$1');
+    const first = raw
+      ?.trim()
+      .split(/\s+/)[0]
+      ?.replace(/^"(.*)"$/, '$1');
     return first === undefined || first === '' || first.toUpperCase() === 'NIL' ? undefined : first;
   }
 

@@ -12,6 +12,9 @@ export const list = defineCommand({
     }
     const sizes = await tx.liveSizes(session.signal);
     const octets = sizes.reduce((sum, m) => sum + m.size, 0);
-    session.sendMultiline(`${sizes.length} messages (${octets} octets)`, sizes.map((m) => `${m.msn} ${m.size}`));
+    session.sendMultiline(
+      `${sizes.length} messages (${octets} octets)`,
+      sizes.map((m) => `${m.msn} ${m.size}`),
+    );
   },
 });
