@@ -51,13 +51,13 @@ export const COMMANDS_PER_TURN = 32;
 export { MESSAGE_READ_CHUNK } from '../adapters/shared/limits.js';
 
 /**
- * Password hashes (scrypt, ~65 ms each on libuv's 4-thread pool) computed at once for logins;
+ * Password hashes (scrypt, tens of ms each, on libuv's 4-thread pool) computed at once for logins;
  * the other two pool threads stay free for the file reads of logged-in sessions.
  */
 export const HASH_CONCURRENCY = 2;
 /** Logins that may wait for a hash slot (about a second's worth); more fail fast with [SYS/TEMP]. */
 export const HASH_QUEUE = 32;
 
-/** Successful password verifications remembered, so repeated logins skip scrypt (ms each). */
+/** Successful password verifications remembered, so repeated logins skip scrypt. */
 export const AUTH_CACHE_ENTRIES = 10_000;
 export const AUTH_CACHE_TTL_MS = 5 * 60_000;

@@ -3,18 +3,20 @@
  *
  * Grouped by POP3 session state. An adapter never sees POP3 syntax (no dot-stuffing, no
  * message numbers); the core never sees backend handles other than the opaque `id`.
- * Written once for all four backends:
+ * Written once for every backend:
  *  - Maildir: sizes from file names or computed once; unlink at UPDATE.
  *  - IMAP: sizes from RFC822.SIZE (verified while streaming); UID EXPUNGE at UPDATE.
- *  - Gmail-style REST: listings arrive in pages; sizes only known after a fetch.
  *  - S3: listings arrive in pages (1,000 keys each); LF objects are larger on the wire;
  *    DeleteObjects works in batches of 1,000 and can fail partially.
+ *  - memory: messages given in the config; for demos and the contract suite.
+ * Sizes unknown until a message is read (LF objects; an HTTP store's size estimates) are why
+ * `size` may be null.
  */
 import { Readable } from 'node:stream';
 
 /** One message of the login snapshot. */
 export interface MessageInfo {
-  /** Backend handle: IMAP UID, REST message id, S3 key, Maildir base name. Opaque to the core. */
+  /** Backend handle: IMAP UID, S3 key, Maildir base name, an HTTP store's message id. Opaque to the core. */
   readonly id: string;
   /** RFC 1939 unique-id: 1-70 octets in 0x21-0x7E, the same in every session. */
   readonly uidl: string;
@@ -105,7 +107,7 @@ export interface CommitResult {
 
 // ---------------------------------------------------------------- optional add-ons
 
-/** Backends whose sizes are unknown at listing time (REST size estimates, LF objects in S3). */
+/** Backends whose sizes are unknown at listing time (LF objects in S3, an HTTP store's size estimates). */
 export interface SizeResolver {
   /** Resolves exact sizes for these ids; may be batched and cached by the adapter. */
   resolveSizes(ids: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, number>>;

@@ -11,7 +11,7 @@ import type { UsersFile } from './users-file.js';
 
 /**
  * Remembers recent successful password checks (keyed by an HMAC with a per-process key, so
- * the cache holds no password), as Dovecot's auth cache does: scrypt costs ~50 ms per login.
+ * the cache holds no password), as Dovecot's auth cache does: a scrypt hash is the dearest part of a login (bench/README.md).
  */
 const verifiedCache = new LRUCache<string, true>({ max: AUTH_CACHE_ENTRIES, ttl: AUTH_CACHE_TTL_MS });
 const cacheKey = randomBytes(32);
