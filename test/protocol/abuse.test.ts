@@ -89,7 +89,7 @@ log: { level: warn }
     cleanup(dir);
   });
 
-  it('keeps memory and descriptors bounded, closes every attacker by the deadlines, and serves a real client within a second', async () => {
+  it('keeps memory and descriptors bounded, closes every attacker by the deadlines, and serves a real client within a second', async (t) => {
     const pid = proc?.child.pid as number;
     // One login first: the real client's password is then cached, as a polling device's is.
     const warm = await Pop3TestClient.connect(plainPort);
@@ -113,6 +113,8 @@ log: { level: warn }
       for (const a of dribblers) if (!a.closed) a.socket.write('N');
     }, 500);
 
+    let served: number | undefined;
+    let closedAfter: number | undefined;
     let peakRss = 0;
     let peakFds = 0;
     const sample = setInterval(() => {
@@ -125,7 +127,7 @@ log: { level: warn }
       const c = await Pop3TestClient.connect(plainPort);
       await c.login('alice', 'alicepass');
       const { status, body } = await c.multiline('RETR 1');
-      const served = Date.now() - t0;
+      served = Date.now() - t0;
       await c.quit();
       assert.match(status, /^\+OK /);
       assert.ok(body.length > 100_000);
@@ -137,6 +139,7 @@ log: { level: warn }
       const deadline = started + (LOGIN_TIMEOUT_S + 4) * 1000;
       while ((openFds(pid) > baseFds + 5 || reading.some((a) => !a.closed)) && Date.now() < deadline) await sleep(100);
       assert.ok(openFds(pid) <= baseFds + 5, `${openFds(pid)} fds open ${Date.now() - started} ms after the attack began, ${baseFds} before`);
+      closedAfter = Date.now() - started;
       const open = reading.filter((a) => !a.closed).length;
       assert.equal(open, 0, `${open} attacker connections still open ${Date.now() - started} ms after they began`);
     } finally {
@@ -146,6 +149,9 @@ log: { level: warn }
     }
     await sleep(300);
     const growth = peakRss - baseRss;
+    t.diagnostic(
+      `RSS ${baseRss.toFixed(0)} -> peak ${peakRss.toFixed(0)} MiB; fds ${baseFds} -> peak ${peakFds} -> ${openFds(pid)}; real client login + RETR ${served} ms; all closed after ${closedAfter} ms`,
+    );
     assert.ok(peakFds >= baseFds + SILENT_PLAIN, `the attack did not reach the server (${peakFds} fds at most)`);
     assert.ok(growth < 120, `RSS grew by ${growth.toFixed(0)} MiB (from ${baseRss.toFixed(0)})`);
     // And the gateway still serves.
