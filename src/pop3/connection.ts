@@ -65,12 +65,10 @@ export class Connection implements Session {
     socket: Socket,
     readonly ctx: ServerContext,
     readonly listener: ListenerConfig,
-    /** The address the connection came from (a PROXY header may name another than the socket's). */
-    remoteAddress?: string,
   ) {
     this.socket = socket;
     this.tlsActive = 'encrypted' in socket && (socket as TLSSocket).encrypted === true;
-    this.remoteAddress = remoteAddress ?? socket.remoteAddress ?? 'unknown';
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.log = ctx.logger.child({ session: this.id, peer: this.remoteAddress });
     // RFC 1939 asks only for a unique msg-id; a random one tells no PID or host name.
     this.apopTimestamp = ctx.apopAvailable() ? `<${randomBytes(12).toString('hex')}.${Date.now()}@popgate>` : undefined;
@@ -331,7 +329,10 @@ export class Connection implements Session {
 
   /** Waits until queued output is at most `limit` octets; output the client takes is activity. */
   private async drain(limit: number): Promise<void> {
-    while (this.socket.writableLength > limit) {
+    // 'drain' comes only after a write found the buffer at its high-water mark: below that mark
+    // (64 KiB on newer Node) a smaller limit would wait for an event that never comes.
+    const floor = Math.max(limit, this.socket.writableHighWaterMark);
+    while (this.socket.writableLength > floor) {
       if (this.closed) throw new ConnectionClosed();
       this.endBatch();
       await new Promise<void>((resolve) => {

@@ -50,7 +50,7 @@ export class Pop3Server {
   async listen(): Promise<BoundListener[]> {
     const bound: BoundListener[] = [];
     for (const listener of this.ctx.config.listeners) {
-      const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.accept(socket, listener));
+      const server = createServer({ noDelay: true }, (socket) => this.accept(socket, listener));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: listener.host, port: listener.port }, () => {

@@ -8,9 +8,6 @@ export interface TlsContexts {
   readonly modern: SecureContext;
   /** TLS 1.0/1.1 allowed: OpenSSL 3 refuses them at its default security level. */
   readonly legacy: SecureContext;
-  /** The same settings as options, for tls.createServer (which ignores a ready-made context). */
-  readonly modernOptions: SecureContextOptions;
-  readonly legacyOptions: SecureContextOptions;
   /** The certificate's DNS names (subjectAltName), which SNI can ask for. */
   readonly dnsNames: readonly string[];
 }
@@ -53,8 +50,6 @@ export function loadTlsContexts(paths: { cert: string; key: string }, where = 't
     return {
       modern: createSecureContext(modernOptions),
       legacy: createSecureContext(legacyOptions),
-      modernOptions,
-      legacyOptions,
       dnsNames: dnsNamesOf(cert),
     };
   } catch (err) {
