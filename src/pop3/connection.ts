@@ -446,8 +446,11 @@ export class Connection implements Session {
     this.endBatch();
     this.socket.end();
     this.markClosed();
-    // A client that never reads would keep the socket half-open: force it after a moment.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    // A client that never reads would keep the socket half-open: force it after a moment. The
+    // timer goes with the socket, so a closed session is not kept in memory for those 2 s.
+    const socket = this.socket;
+    const force = setTimeout(() => socket.destroy(), 2000).unref();
+    socket.once('close', () => clearTimeout(force));
   }
 
   /** Cuts the connection at once (no more output). */

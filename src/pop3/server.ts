@@ -149,5 +149,6 @@ export class Pop3Server {
 
 function refuseWith(socket: Socket, line: string): void {
   socket.end(line + '\r\n');
-  setTimeout(() => socket.destroy(), 1000).unref();
+  const force = setTimeout(() => socket.destroy(), 1000).unref();
+  socket.once('close', () => clearTimeout(force));
 }
