@@ -52,6 +52,8 @@ export interface GmailStandin {
   readonly serviceAccountKey: ServiceAccountKey;
   /** Requests per operation (faults included). */
   readonly counts: Record<StandinOp, number>;
+  /** messages.get: octets of JSON written, and answers the gateway closed before their end. */
+  readonly traffic: { getOctets: number; cutGets: number };
   /** Users a service-account assertion may name in `sub` (others get invalid_grant). */
   readonly domainUsers: Set<string>;
   /** Scopes the domain's administrator granted the service account (others: unauthorized_client). */
@@ -230,12 +232,25 @@ export async function startGmailStandin(): Promise<GmailStandin> {
     const head = `{\n  "id": "${msg.id}",\n  "threadId": "${msg.id}",\n  "labelIds": ${JSON.stringify([...msg.labels])},\n  "snippet": "",\n  "raw": "`;
     const tail = `",\n  "sizeEstimate": ${msg.raw.length + 37},\n  "historyId": "1234567",\n  "internalDate": "${msg.internalDate}"\n}\n`;
     res.write(head);
+    res.once('close', () => {
+      if (!res.writableFinished) standin.traffic.cutGets++;
+    });
     // base64url in 48 KiB slices (a multiple of 3: no padding until the end), with back-pressure.
     const SLICE = 48 * 1024;
     for (let at = 0; at < msg.raw.length; at += SLICE) {
       if (res.destroyed) return;
-      const more = res.write(msg.raw.subarray(at, at + SLICE).toString('base64url'));
-      if (!more) await new Promise<void>((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+      const text = msg.raw.subarray(at, at + SLICE).toString('base64url');
+      standin.traffic.getOctets += text.length;
+      const more = res.write(text);
+      if (!more) {
+        await new Promise<void>((resolve) => {
+          const go = (): void => {
+            res.off('drain', go).off('close', go);
+            resolve();
+          };
+          res.on('drain', go).on('close', go);
+        });
+      }
     }
     res.end(tail);
   }
@@ -291,6 +306,7 @@ export async function startGmailStandin(): Promise<GmailStandin> {
     tokenUrl,
     serviceAccountKey: key,
     counts,
+    traffic: { getOctets: 0, cutGets: 0 },
     domainUsers: new Set(),
     grantedScopes: new Set([FULL_SCOPE, MODIFY_SCOPE, READONLY_SCOPE]),
     tokenTtlSec: 3600,
@@ -325,6 +341,8 @@ export async function startGmailStandin(): Promise<GmailStandin> {
     },
     resetCounts() {
       for (const o of OPS) counts[o] = 0;
+      standin.traffic.getOctets = 0;
+      standin.traffic.cutGets = 0;
     },
     async close() {
       server.closeAllConnections();
