@@ -5,13 +5,14 @@
  * descriptors (settings schemas); each store and its client library load when a tenant needs it.
  */
 import type { AdapterDescriptor } from './contract.js';
+import { gmailAdapter } from './gmail/descriptor.js';
 import { imapAdapter } from './imap/descriptor.js';
 import { maildirAdapter } from './maildir/descriptor.js';
 import { memoryAdapter } from './memory/descriptor.js';
 import { restAdapter } from './rest/descriptor.js';
 import { s3Adapter } from './s3/descriptor.js';
 
-export const ADAPTERS = [maildirAdapter, imapAdapter, s3Adapter, restAdapter, memoryAdapter] as const;
+export const ADAPTERS = [maildirAdapter, imapAdapter, s3Adapter, gmailAdapter, restAdapter, memoryAdapter] as const;
 
 /** Every `adapter:` name the config accepts. */
 export type AdapterKind = (typeof ADAPTERS)[number]['kind'];
