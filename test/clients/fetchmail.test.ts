@@ -19,84 +19,30 @@
  * say `sslproto ''`. With `uidl` it fetches with `TOP n 99999999`; without it, it asks `LAST`.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { messageFiles } from '../helpers/maildir.js';
 import { requireProgram } from '../helpers/programs.js';
-import { testCert } from '../helpers/tls.js';
-import { corpus, deliveredFiles, firstDifference, lfBody, smallCorpus, storeCorpus, type CorpusMessage } from '../helpers/client-corpus.js';
-import { cleanup, numberingMda, run, tempDir } from '../helpers/client-run.js';
+import { corpus, deliveredFiles, smallCorpus, storeCorpus } from '../helpers/client-corpus.js';
+import { cleanup, tempDir } from '../helpers/client-run.js';
+import { assertFetchmailDelivered, fetchmailCommands, runFetchmail, type FetchmailRun } from '../helpers/fetchmail-run.js';
 
 const USERS = { alice: { password: 'alicepass' }, bob: { password: 'bobpass' } };
 let runs = 0;
 
-interface FetchmailRun {
+interface ClientRun extends Omit<FetchmailRun, 'dir' | 'password' | 'user' | 'host'> {
   host: string;
-  port: number;
   user: keyof typeof USERS;
-  outDir: string;
-  idsFile: string;
-  keep: boolean;
-  uidl: boolean;
-  /** `plain`: sslproto '' (no TLS); `verified`: sslcertck + sslcertfile; `unverified`: sslcertck only. */
-  tls: 'plain' | 'verified' | 'unverified';
 }
 
-async function fetchmail(work: string, o: FetchmailRun): Promise<{ code: number | null; log: string }> {
+function fetchmail(work: string, o: ClientRun): Promise<{ code: number | null; log: string }> {
   runs++;
-  const dir = join(work, `run${runs}`);
-  const home = join(dir, 'home');
-  const mda = numberingMda(dir, o.outDir);
-  mkdirSync(home, { recursive: true });
-  const tls = o.tls === 'plain' ? "sslproto ''" : o.tls === 'verified' ? `sslcertck sslcertfile "${testCert().certPath}"` : 'sslcertck';
-  const rc = join(dir, 'fetchmailrc');
-  writeFileSync(
-    rc,
-    'set no bouncemail\n' +
-      `poll ${o.host} protocol pop3 port ${o.port}${o.uidl ? ' uidl' : ''}\n` +
-      `  user "${o.user}" password "${USERS[o.user].password}" is "${userInfo().username}" here\n` +
-      `  ${o.keep ? 'keep' : 'no keep'} ${tls} mda "${mda}"\n`,
-  );
-  chmodSync(rc, 0o600);
-  const r = await run('fetchmail', ['-f', rc, '-v', '--nodetach', '-i', o.idsFile], {
-    timeoutMs: 60_000,
-    env: { ...process.env, HOME: home, FETCHMAILHOME: home },
-    cwd: dir,
-  });
-  return { code: r.code, log: r.stdout + r.stderr };
+  return runFetchmail({ ...o, dir: join(work, `run${runs}`), password: USERS[o.user].password, timeoutMs: 60_000 });
 }
 
-const FETCHMAIL_RECEIVED = /^Received: from [^\n]*\n\tby [^\n]* with POP3 \(fetchmail-[0-9.]+\)\n\tfor <[^\n]*> \(single-drop\); [^\n]*\n/;
-
-/** What fetchmail must hand the MDA for a stored message (see the file comment). */
-function fetchmailExpected(content: Buffer): Buffer {
-  const lf = lfBody(content);
-  const headerEnd = lf.indexOf('\n\n');
-  return headerEnd < 0 ? Buffer.concat([lf, Buffer.from('\n')]) : lf;
-}
-
-function assertDelivered(outDir: string, messages: readonly CorpusMessage[]): void {
-  const files = deliveredFiles(outDir);
-  assert.equal(files.length, messages.length, `delivered ${files.length} of ${messages.length}`);
-  messages.forEach((msg, i) => {
-    const raw = (files[i] as { content: Buffer }).content.toString('latin1');
-    const received = FETCHMAIL_RECEIVED.exec(raw);
-    assert.ok(received, `message ${msg.label}: starts with fetchmail's Received field: ${JSON.stringify(raw.slice(0, 300))}`);
-    const got = Buffer.from(raw.slice(received[0].length), 'latin1');
-    const expected = fetchmailExpected(msg.content);
-    assert.ok(got.equals(expected), `message ${msg.label}: ${firstDifference(got, expected)}`);
-  });
-}
-
-/** Commands fetchmail sent (from its -v log). */
-const sent = (log: string, re: RegExp): string[] =>
-  log
-    .split('\n')
-    .map((l) => /^fetchmail: POP3> (.*)$/.exec(l)?.[1] ?? '')
-    .filter((c) => re.test(c));
+const assertDelivered = assertFetchmailDelivered;
+const sent = fetchmailCommands;
 
 /** The reply logged right after the first line that sent `command`. */
 function replyTo(log: string, command: string): string | undefined {

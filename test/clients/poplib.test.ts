@@ -9,69 +9,20 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ALICE, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { messageFiles } from '../helpers/maildir.js';
 import { requireProgram } from '../helpers/programs.js';
-import { testCert } from '../helpers/tls.js';
-import { corpus, deliveredFiles, firstDifference, smallCorpus, storeCorpus, wireBody, wireSize, type CorpusMessage } from '../helpers/client-corpus.js';
-import { cleanup, run, tempDir } from '../helpers/client-run.js';
+import { corpus, smallCorpus, storeCorpus } from '../helpers/client-corpus.js';
+import { cleanup, tempDir } from '../helpers/client-run.js';
+import { assertPoplibFetchedExactly, runPoplib, type PoplibReport } from '../helpers/poplib-run.js';
 
-const SCRIPT = fileURLToPath(new URL('../../../test/clients/fixtures/poplib_fetch.py', import.meta.url));
-
-interface PoplibReport {
-  greeting: string;
-  capa_before: string[];
-  capa_after?: string[];
-  user_before_tls?: string;
-  stls?: string;
-  cipher?: string;
-  user: string;
-  pass: string;
-  stat: [number, number];
-  list: [number, number][];
-  uidl: [string, string][];
-  retr: { n: number; resp: string; octets: number; lines: number }[];
-  quit: string;
+/** poplib with alice's login, plain, STLS or implicit TLS. */
+function poplib(opts: { port: number; host?: string; mode?: 'plain' | 'stls' | 'ssl'; outdir: string }): Promise<PoplibReport> {
+  return runPoplib({ ...opts, user: ALICE.user, password: ALICE.password });
 }
 
-async function poplib(opts: { port: number; host?: string; mode?: 'plain' | 'stls' | 'ssl'; outdir: string }): Promise<PoplibReport> {
-  const args = {
-    host: opts.host ?? '127.0.0.1',
-    port: opts.port,
-    user: ALICE.user,
-    password: ALICE.password,
-    outdir: opts.outdir,
-    mode: opts.mode ?? 'plain',
-    cafile: testCert().certPath,
-  };
-  const r = await run('python3', [SCRIPT, JSON.stringify(args)], { timeoutMs: 30_000 });
-  assert.equal(r.code, 0, `poplib script failed (exit ${r.code}): ${r.stderr.slice(-3000)}`);
-  return JSON.parse(r.stdout) as PoplibReport;
-}
-
-/** Every retrieved message equals the source (CRLF form) and every size matches. */
-function assertFetchedExactly(report: PoplibReport, outdir: string, messages: readonly CorpusMessage[]): void {
-  const sizes = messages.map((m) => wireSize(m.content));
-  assert.deepEqual(report.stat, [messages.length, sizes.reduce((a, b) => a + b, 0)], 'STAT');
-  assert.deepEqual(
-    report.list,
-    sizes.map((s, i) => [i + 1, s]),
-    'LIST',
-  );
-  const files = deliveredFiles(outdir);
-  assert.equal(files.length, messages.length, 'one file per message');
-  messages.forEach((msg, i) => {
-    const expected = wireBody(msg.content);
-    const got = files[i]?.content ?? Buffer.alloc(0);
-    assert.ok(got.equals(expected), `message ${msg.label}: ${firstDifference(got, expected)}`);
-    const retr = report.retr[i];
-    assert.equal(retr?.resp, `+OK ${sizes[i]} octets`, `RETR ${i + 1} status line`);
-    assert.equal(retr?.octets, expected.length, `RETR ${i + 1}: octets poplib counted`);
-  });
-  assert.match(report.quit, /^\+OK/);
-}
+const assertFetchedExactly = assertPoplibFetchedExactly;
 
 function assertUidls(report: PoplibReport, count: number): void {
   assert.equal(report.uidl.length, count);

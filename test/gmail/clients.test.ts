@@ -6,23 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { corpus, deliveredFiles, firstDifference, lfBody, smallCorpus, wireBody, wireSize, type CorpusMessage } from '../helpers/client-corpus.js';
+import { corpus, deliveredFiles, firstDifference, lfBody, smallCorpus, wireBody, type CorpusMessage } from '../helpers/client-corpus.js';
+import { assertPoplibFetchedExactly, runPoplib } from '../helpers/poplib-run.js';
 import { cleanup, numberingMda, run, tempDir } from '../helpers/client-run.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import { ALICE_GMAIL, startGmailGateway } from '../helpers/gmail-gateway.js';
 import { startGmailStandin, type GmailStandin } from '../helpers/gmail-standin.js';
 import { requireProgram } from '../helpers/programs.js';
-
-const SCRIPT = fileURLToPath(new URL('../../../test/clients/fixtures/poplib_fetch.py', import.meta.url));
-
-interface PoplibReport {
-  stat: [number, number];
-  list: [number, number][];
-  retr: { n: number; resp: string; octets: number }[];
-  quit: string;
-}
 
 describe('real clients download a Gmail mailbox', () => {
   let g: GmailStandin;
@@ -47,25 +38,8 @@ describe('real clients download a Gmail mailbox', () => {
 
   it('poplib: STAT, LIST, every RETR byte for byte and every announced size exact', async () => {
     const out = join(work, 'poplib');
-    const args = { host: '127.0.0.1', port: gw.port, user: ALICE_GMAIL.user, password: ALICE_GMAIL.password, outdir: out, mode: 'plain' };
-    const r = await run('python3', [SCRIPT, JSON.stringify(args)], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, `poplib script failed (exit ${r.code}): ${r.stderr.slice(-3000)}`);
-    const report = JSON.parse(r.stdout) as PoplibReport;
-    const sizes = messages.map((m) => wireSize(m.content));
-    assert.deepEqual(report.stat, [messages.length, sizes.reduce((a, b) => a + b, 0)]);
-    assert.deepEqual(
-      report.list,
-      sizes.map((s, i) => [i + 1, s]),
-    );
-    const files = deliveredFiles(out);
-    assert.equal(files.length, messages.length);
-    messages.forEach((m, i) => {
-      const expected = wireBody(m.content);
-      const got = files[i]?.content ?? Buffer.alloc(0);
-      assert.ok(got.equals(expected), `message ${m.label}: ${firstDifference(got, expected)}`);
-      assert.equal(report.retr[i]?.resp, `+OK ${sizes[i]} octets`);
-    });
-    assert.match(report.quit, /^\+OK/);
+    const report = await runPoplib({ port: gw.port, user: ALICE_GMAIL.user, password: ALICE_GMAIL.password, outdir: out });
+    assertPoplibFetchedExactly(report, out, messages);
   });
 
   it('mpop (keep on): every delivered message equals the source with LF line ends', async () => {

@@ -5,22 +5,13 @@
  * the clients see was counted by the adapter.
  */
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { corpus, deliveredFiles, firstDifference, smallCorpus, wireBody, wireSize } from '../helpers/client-corpus.js';
+import { corpus, firstDifference, smallCorpus, wireBody, wireSize } from '../helpers/client-corpus.js';
+import { assertPoplibFetchedExactly, runPoplib } from '../helpers/poplib-run.js';
 import { cleanup, run, tempDir } from '../helpers/client-run.js';
 import { ALICE } from '../helpers/gateway.js';
 import { requireProgram } from '../helpers/programs.js';
 import { startRestStack, stopRestStack, type RestStack } from '../helpers/rest-gateway.js';
-
-const SCRIPT = fileURLToPath(new URL('../../../test/clients/fixtures/poplib_fetch.py', import.meta.url));
-
-interface PoplibReport {
-  stat: [number, number];
-  list: [number, number][];
-  retr: { n: number; resp: string; octets: number }[];
-  quit: string;
-}
 
 describe('real clients download a REST mailbox', () => {
   let stack: RestStack;
@@ -43,25 +34,8 @@ describe('real clients download a REST mailbox', () => {
       'alice',
       messages.map((m) => m.content),
     );
-    const args = { host: '127.0.0.1', port: stack.gw.port, user: ALICE.user, password: ALICE.password, outdir: work, mode: 'plain' };
-    const r = await run('python3', [SCRIPT, JSON.stringify(args)], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, `poplib script failed (exit ${r.code}): ${r.stderr.slice(-3000)}`);
-    const report = JSON.parse(r.stdout) as PoplibReport;
-    const sizes = messages.map((m) => wireSize(m.content));
-    assert.deepEqual(report.stat, [messages.length, sizes.reduce((a, b) => a + b, 0)]);
-    assert.deepEqual(
-      report.list,
-      sizes.map((s, i) => [i + 1, s]),
-    );
-    const files = deliveredFiles(work);
-    assert.equal(files.length, messages.length);
-    messages.forEach((m, i) => {
-      const expected = wireBody(m.content);
-      const got = files[i]?.content ?? Buffer.alloc(0);
-      assert.ok(got.equals(expected), `message ${m.label}: ${firstDifference(got, expected)}`);
-      assert.equal(report.retr[i]?.resp, `+OK ${sizes[i]} octets`);
-    });
-    assert.match(report.quit, /^\+OK/);
+    const report = await runPoplib({ port: stack.gw.port, user: ALICE.user, password: ALICE.password, outdir: work });
+    assertPoplibFetchedExactly(report, work, messages);
   });
 
   it('curl: LIST and each message byte for byte', async () => {
