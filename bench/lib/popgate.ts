@@ -22,7 +22,10 @@ export interface PopgateProcess {
   stop(): Promise<void>;
 }
 
-/** The tenant popgate serves: a Maildir or an S3 bucket (gateway-managed user), or an IMAP server (passthrough auth). */
+/**
+ * The tenant popgate serves: a Maildir, an S3 bucket or a REST store (gateway-managed users), or
+ * an IMAP server (passthrough auth).
+ */
 export type PopgateBackend =
   | {
       readonly adapter: 'maildir';
@@ -39,6 +42,14 @@ export type PopgateBackend =
       readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
       readonly user: string;
       readonly password: string;
+    }
+  | {
+      readonly adapter: 'rest';
+      readonly baseUrl: string;
+      /** The store's bearer token, in a file (`secretFile`). */
+      readonly tokenFile: string;
+      /** POP3 users and passwords (the mailbox is the user name); deleteMode keep. */
+      readonly users: Readonly<Record<string, string>>;
     }
   | {
       readonly adapter: 'imap';
@@ -118,6 +129,10 @@ export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess
       users: usersFile,
       deleteMode: 'keep',
     };
+  } else if (b.adapter === 'rest') {
+    const usersFile = join(opts.dir, 'users.yaml');
+    for (const [user, password] of Object.entries(b.users)) addUser(usersFile, user, password);
+    tenant = { adapter: 'rest', baseUrl: b.baseUrl, mailbox: '{user}', auth: 'bearer', secretFile: b.tokenFile, users: usersFile, deleteMode: 'keep' };
   } else {
     // Plain IMAP is allowed for loopback hosts only; the POP3 login is sent on (passthrough).
     tenant = {
