@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { StoreError, type BackendLogin, type CommitResult, type Maildrop, type MessageInfo, type SizeResolver, type TopFetcher } from '../contract.js';
+import { AnnouncedSizes } from '../shared/announced-sizes.js';
 import { READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHEAD_MESSAGES } from '../shared/limits.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { ReadAhead } from '../shared/read-ahead.js';
@@ -28,8 +29,7 @@ export interface GmailDropDeps {
 export class GmailDrop implements Maildrop, SizeResolver, TopFetcher {
   readonly messages: readonly MessageInfo[];
   private readonly index = new Map<string, number>();
-  /** The size this session announced for each message (NaN until it did). */
-  private readonly announced: Float64Array;
+  private readonly announced: AnnouncedSizes;
   private readAhead: ReadAhead | undefined;
   /** Stops read-ahead requests still in flight when the session ends. */
   private readonly done = new AbortController();
@@ -40,11 +40,8 @@ export class GmailDrop implements Maildrop, SizeResolver, TopFetcher {
     private readonly deps: GmailDropDeps,
   ) {
     this.messages = messages;
-    this.announced = new Float64Array(messages.length).fill(Number.NaN);
-    messages.forEach((m, i) => {
-      this.index.set(m.id, i);
-      if (m.size !== null) this.announced[i] = m.size;
-    });
+    this.announced = new AnnouncedSizes(messages);
+    messages.forEach((m, i) => this.index.set(m.id, i));
     setMaxListeners(GMAIL_READ_AHEAD_CONCURRENCY * 4, this.done.signal);
   }
 
@@ -57,7 +54,7 @@ export class GmailDrop implements Maildrop, SizeResolver, TopFetcher {
     } catch (err) {
       throw this.reported(err, 'mailbox', 'sizes');
     }
-    for (const [id, size] of resolved.sizes) this.announced[this.position(id)] = size;
+    for (const [id, size] of resolved.sizes) this.announced.set(this.position(id), size);
     if (resolved.gone.length > 0) {
       this.deps.logger.info({ gone: resolved.gone.length }, 'gmail: messages deleted since the listing are announced as 0 octets; RETR of them fails');
     }
@@ -80,12 +77,8 @@ export class GmailDrop implements Maildrop, SizeResolver, TopFetcher {
   }
 
   retrieved(id: string, size: number): void {
-    const i = this.position(id);
-    const announced = this.announced[i];
-    if (announced !== size && !Number.isNaN(announced)) {
-      this.deps.logger.warn({ id, announced, streamed: size }, 'gmail: the announced size was wrong; cached the streamed size');
-    }
-    this.announced[i] = size;
+    const announced = this.announced.correct(this.position(id), size);
+    if (announced !== null) this.deps.logger.warn({ id, announced, streamed: size }, 'gmail: the announced size was wrong; cached the streamed size');
     this.deps.sizes.remember(this.deps.login, id, size);
   }
 
@@ -136,8 +129,7 @@ export class GmailDrop implements Maildrop, SizeResolver, TopFetcher {
       id: m.id,
       uidl: '',
       get size(): number | null {
-        const s = announced[i] as number;
-        return Number.isNaN(s) ? null : s;
+        return announced.get(i);
       },
     }));
     const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };

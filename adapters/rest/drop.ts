@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { InMemoryMessage, StoreError, type CommitResult, type Maildrop, type MessageInfo, type SizeResolver, type TopFetcher } from '../contract.js';
+import { AnnouncedSizes } from '../shared/announced-sizes.js';
 import { READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHEAD_MESSAGES } from '../shared/limits.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { ReadAhead } from '../shared/read-ahead.js';
@@ -28,8 +29,7 @@ export interface RestDropDeps extends CommitTarget {
 
 export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
   readonly messages: readonly RestMessage[];
-  /** The size this session announced for each message (NaN until it did). */
-  private readonly announced: Float64Array;
+  private readonly announced: AnnouncedSizes;
   private readAhead: ReadAhead | undefined;
   /** Stops read-ahead requests still in flight when the session ends. */
   private readonly done = new AbortController();
@@ -40,10 +40,7 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
     private readonly deps: RestDropDeps,
   ) {
     this.messages = messages;
-    this.announced = new Float64Array(messages.length).fill(Number.NaN);
-    messages.forEach((m, i) => {
-      if (m.size !== null) this.announced[i] = m.size;
-    });
+    this.announced = new AnnouncedSizes(messages);
     setMaxListeners(REST_READ_AHEAD_CONCURRENCY * 2, this.done.signal);
   }
 
@@ -62,7 +59,7 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
     measured.forEach((m, i) => {
       const msg = wanted[i] as RestMessage;
       sizes.set(msg.id, m.size);
-      this.announced[Number(msg.id)] = m.size;
+      this.announced.set(Number(msg.id), m.size);
       if ('gone' in m) gone++;
     });
     if (gone > 0) this.deps.logger.warn({ gone }, 'rest: messages removed since the listing are listed with size 0; RETR and TOP of them fail');
@@ -101,13 +98,9 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
 
   retrieved(id: string, size: number): void {
     const msg = this.message(id);
-    const i = Number(id);
-    if (this.announced[i] !== size) {
-      this.deps.logger.warn(
-        { restId: msg.restId, announced: this.announced[i], streamed: size },
-        'rest: the announced size was wrong; cached the streamed size',
-      );
-      this.announced[i] = size;
+    const announced = this.announced.correct(Number(id), size);
+    if (announced !== null) {
+      this.deps.logger.warn({ restId: msg.restId, announced, streamed: size }, 'rest: the announced size was wrong; cached the streamed size');
     }
     this.deps.sizes.set(msg, size);
   }
@@ -151,10 +144,7 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
 
   private makeReadAhead(): ReadAhead {
     // Budgeted by the sizes this session knows (given or resolved); unknown ones are not read ahead.
-    const known = this.messages.map((m, i) => {
-      const a = this.announced[i] as number;
-      return { id: m.id, uidl: '', size: Number.isNaN(a) ? null : a };
-    });
+    const known = this.messages.map((m, i) => ({ id: m.id, uidl: '', size: this.announced.get(i) }));
     const limits = { messages: READ_AHEAD_MESSAGES, maxMessage: READ_AHEAD_MAX_MESSAGE, budget: READ_AHEAD_BUDGET };
     return new ReadAhead(known, limits, (ids) => this.loadMany(ids));
   }
@@ -169,7 +159,7 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
       try {
         if (this.done.signal.aborted) return resolve(null);
         // The raw message is never larger than its CRLF size: more means it is not what was listed.
-        const max = (this.announced[Number(id)] as number) + 1;
+        const max = (this.announced.get(Number(id)) ?? 0) + 1;
         const got = await this.deps.reader.head(this.message(id), this.done.signal, max);
         resolve(got.whole ? got.bytes : null);
       } catch {

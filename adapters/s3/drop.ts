@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
 import { InMemoryMessage, StoreError, type CommitResult, type Maildrop, type MessageInfo, type SizeResolver, type TopFetcher } from '../contract.js';
+import { AnnouncedSizes } from '../shared/announced-sizes.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
 import { READ_AHEAD_BUDGET, READ_AHEAD_MAX_MESSAGE, READ_AHEAD_MESSAGES } from '../shared/limits.js';
 import { mapLimit } from '../shared/map-limit.js';
@@ -39,8 +40,7 @@ const UNREADABLE_LOGGED = 10;
 export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
   /** Message i has id `String(i)`. */
   readonly messages: readonly S3Message[];
-  /** The size this session announced for each message (NaN until it did), to check RETR against. */
-  private readonly announced: Float64Array;
+  private readonly announced: AnnouncedSizes;
   /** Made at the first fetch: sessions that only list (UIDL, STAT) never pay for its index. */
   private readAhead: ReadAhead | undefined;
   /** Stops read-ahead requests still in flight when the session ends. */
@@ -52,10 +52,7 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
     private readonly deps: S3DropDeps,
   ) {
     this.messages = messages;
-    this.announced = new Float64Array(messages.length).fill(Number.NaN);
-    messages.forEach((m, i) => {
-      if (m.size !== null) this.announced[i] = m.size;
-    });
+    this.announced = new AnnouncedSizes(messages);
     setMaxListeners(S3_READ_AHEAD_CONCURRENCY * 2, this.done.signal);
   }
 
@@ -75,7 +72,7 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
     measured.forEach((m, i) => {
       const msg = wanted[i] as S3Message;
       sizes.set(msg.id, m.size);
-      this.announced[Number(msg.id)] = m.size;
+      this.announced.set(Number(msg.id), m.size);
       if (m.unreadable !== undefined) unreadable.push({ key: msg.key, err: describeS3Error(m.unreadable) });
       else if (!m.exact) guessed++;
     });
@@ -124,11 +121,9 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
 
   retrieved(id: string, size: number): void {
     const msg = this.message(id);
-    const i = Number(id);
-    const announced = this.announced[i];
-    if (announced !== size) {
+    const announced = this.announced.correct(Number(id), size);
+    if (announced !== null) {
       this.deps.logger.warn({ key: msg.key, announced, streamed: size }, 's3: the announced size was wrong; cached the streamed size');
-      this.announced[i] = size;
     }
     // What RETR sent is exact, whatever was announced (a probe's guess that was right included).
     if (this.deps.sizes.cached(msg)?.exact !== true) this.deps.sizes.remember(msg, size);
@@ -197,8 +192,8 @@ export class S3Drop implements Maildrop, SizeResolver, TopFetcher {
   }
 
   private corrected(msg: S3Message, size: number): void {
-    const announced = this.announced[Number(msg.id)];
-    if (announced !== undefined && !Number.isNaN(announced) && announced !== size) {
+    const announced = this.announced.get(Number(msg.id));
+    if (announced !== null && announced !== size) {
       this.deps.logger.warn(
         { key: msg.key, announced, counted: size },
         's3: the announced size was wrong (a TOP read the whole message); cached the counted size',
