@@ -39,7 +39,7 @@ async function run(action: () => Promise<void>): Promise<void> {
 }
 
 const program = new Command('popgate')
-  .description('POP3 gateway for IMAP, S3 and Maildir mailboxes')
+  .description('POP3 gateway for IMAP, Gmail, REST, S3 and Maildir mailboxes')
   .version(packageVersion(), '-V, --version', 'print the version and exit')
   .showHelpAfterError();
 
