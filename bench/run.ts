@@ -4,10 +4,11 @@
  *   (b) popgate -> IMAP -> the same Dovecot (a popgate child with an imap tenant, passthrough auth),
  *   (c) popgate's Maildir adapter,
  *   (d) direct IMAP download with imapflow (one FETCH 1:* session; the reference for (b)).
- * Beside them: the S3 workload (bench/lib/s3-bench.ts, s3rver) and the REST workloads
- * (bench/lib/rest-bench.ts, the reference store in a child process), each with its direct download (e).
+ * Beside them: the S3 workload (bench/lib/s3-bench.ts, s3rver), the REST workloads
+ * (bench/lib/rest-bench.ts, the reference store in a child process) and the Gmail workloads
+ * (bench/lib/gmail-bench.ts, the Gmail API stand-in in a child process), each with its direct download (e).
  *
- *   node dist/bench/run.js [--quick] [--only maildir-2000,maildir-1mb,login-10000,s3-2000,rest-2000,rest-1mb]
+ *   node dist/bench/run.js [--quick] [--only maildir-2000,maildir-1mb,login-10000,s3-2000,rest-2000,rest-1mb,gmail-2000,gmail-1mb]
  *                          [--servers a,b,c,d] [--clients raw,poplib] [--runs 3] [--warmup 1]
  *                          [--pipeline 8] [--json FILE] [--keep] [--serve]
  *                          [--popgate-log debug] [--cpu-prof DIR]
@@ -27,6 +28,8 @@ import { dovecotMailOwner, dovecotVersion, startDovecot, type DovecotInstance } 
 import { BenchProtocolError, clientLabel, runClientSession, type ClientKind } from './lib/clients.js';
 import { generateMaildir, type GeneratedMaildir } from './lib/maildir-gen.js';
 import { startPopgate, type PopgateLogLevel, type PopgateProcess } from './lib/popgate.js';
+import { gmailBigLine, gmailTable, runGmailWorkload, GMAIL_SETTINGS_NOTE } from './lib/gmail-bench.js';
+import type { StoreBenchResult, StoreRow } from './lib/http-store-bench.js';
 import { restBigLine, restTable, runRestWorkload, type RestBenchResult, type RestRow } from './lib/rest-bench.js';
 import { runS3Workload, s3Table, type S3BenchResult } from './lib/s3-bench.js';
 import { childrenOf, memoryKiB, procStat, resetPeakRss, sampleChildrenPeak, treeCpuS } from './lib/proc.js';
@@ -66,9 +69,9 @@ interface Workload {
   readonly name: string;
   readonly count: number;
   readonly size: number;
-  readonly kind: 'download' | 'login' | 's3' | 'rest';
+  readonly kind: 'download' | 'login' | 's3' | 'rest' | 'gmail';
   readonly clients: readonly PopClient[];
-  /** rest: also one message of about this many octets, RETRed while popgate's RSS is sampled. */
+  /** rest, gmail: also one message of about this many octets, RETRed while popgate's RSS is sampled. */
   readonly bigMessage?: number;
 }
 
@@ -82,6 +85,9 @@ function workloads(quick: boolean): Workload[] {
     // popgate's REST adapter on the reference store in a child process (bench/lib/rest-bench.ts).
     { name: 'rest-2000', count: quick ? 200 : 2000, size: 20_000, kind: 'rest', clients: ['raw', 'poplib'] },
     { name: 'rest-1mb', count: quick ? 20 : 200, size: 1_000_000, kind: 'rest', clients: ['raw', 'poplib'], bigMessage: 25_000_000 },
+    // popgate's Gmail adapter on the Gmail API stand-in in a child process (bench/lib/gmail-bench.ts).
+    { name: 'gmail-2000', count: quick ? 200 : 2000, size: 20_000, kind: 'gmail', clients: ['raw', 'poplib'] },
+    { name: 'gmail-1mb', count: quick ? 20 : 200, size: 1_000_000, kind: 'gmail', clients: ['raw', 'poplib'], bigMessage: 25_000_000 },
   ];
 }
 
@@ -899,23 +905,25 @@ async function main(): Promise<number> {
   const memory: MemoryRow[] = [];
   const s3Results: { workload: Workload; result: S3BenchResult }[] = [];
   const restResults: { workload: Workload; result: RestBenchResult }[] = [];
+  const gmailResults: { workload: Workload; result: StoreBenchResult }[] = [];
   const loadBefore = loadavg();
   let status = 0;
   try {
     for (const w of workloads(args.quick)) {
       if (args.only !== undefined && !args.only.has(w.name)) continue;
-      if (w.kind === 's3' || w.kind === 'rest') {
+      if (w.kind === 's3' || w.kind === 'rest' || w.kind === 'gmail') {
         const clients = w.clients.filter((c) => args.clients.has(c));
         if (clients.length === 0) continue;
         const dir = join(root, w.name);
         mkdirSync(dir, { recursive: true });
-        const id = w.kind === 's3' ? 's' : 'r';
+        const id = w.kind === 's3' ? 's' : w.kind === 'rest' ? 'r' : 'g';
         const nodeArgs =
           args.cpuProf === undefined
             ? []
             : ['--cpu-prof', '--cpu-prof-dir', args.cpuProf, '--cpu-prof-name', `popgate-${id}-${w.name}-${Date.now()}.cpuprofile`];
-        if (w.kind === 'rest') {
-          const result = await runRestWorkload({
+        if (w.kind === 'rest' || w.kind === 'gmail') {
+          const run = w.kind === 'rest' ? runRestWorkload : runGmailWorkload;
+          const result = await run({
             name: w.name,
             dir,
             count: w.count,
@@ -930,7 +938,7 @@ async function main(): Promise<number> {
             bigMessage: w.bigMessage ?? 0,
             progress,
           });
-          restResults.push({ workload: w, result });
+          (w.kind === 'rest' ? restResults : gmailResults).push({ workload: w, result });
           continue;
         }
         const result = await runS3Workload({
@@ -1011,6 +1019,27 @@ async function main(): Promise<number> {
         '\n',
     );
   }
+  for (const { workload, result } of gmailResults) {
+    const targetCell = (row: StoreRow): string => {
+      if (!row.target) return '';
+      const t: Target = { what: `Gmail ${sizeLabel(workload)}, pipelined: popgate/direct (e) (time)`, value: row.vsDirect, op: '>=', limit: 0.9 };
+      targets.push(t);
+      return `${t.op} ${t.limit.toFixed(2)}x ${verdict(t)}`;
+    };
+    const big = gmailBigLine(result);
+    process.stdout.write(
+      `\nGmail: popgate (gmail tenant, serviceAccount, deleteMode keep) -> the Gmail API stand-in in its own process on loopback, ${sizeLabel(workload)} ` +
+        `(${(result.crlfBytes / 1e6).toFixed(1)} MB as CRLF, ${(result.storedBytes / 1e6).toFixed(1)} MB stored); same POP3 sessions as above; ` +
+        'cold = 1st session after start (STAT reads every message once: no size cached); ' +
+        '(e) = undici reading the stand-in directly (messages.list pages, messages.get format=raw, base64url decoded; login column: its listing; MB/s: stored LF octets); ' +
+        'vs (e) = (e) session time / this session time\n' +
+        `${GMAIL_SETTINGS_NOTE}\n` +
+        gmailTable(result, table, targetCell) +
+        `\npopgate RSS at rest: ${num(result.popgateStartMiB, 1)} MiB after start, ${num(result.popgateEndMiB, 1)} MiB after the sessions` +
+        (big === undefined ? '' : `\n${big}`) +
+        '\n',
+    );
+  }
   if (memory.length > 0) process.stdout.write('\nServer RSS at rest, MiB\n' + memoryTable(memory) + '\n');
   if (targets.length > 0) process.stdout.write('\nTargets from the issue (a MISS is reported, it does not fail the run)\n' + targetsTable() + '\n');
   process.stdout.write(
@@ -1028,6 +1057,7 @@ async function main(): Promise<number> {
           logins,
           s3: s3Results,
           rest: restResults,
+          gmail: gmailResults,
           memory,
           targets: targets.map((t) => ({ ...t, result: verdict(t) })),
         },
@@ -1044,7 +1074,9 @@ async function main(): Promise<number> {
 
 /** --serve: all servers on one workload's Maildir until SIGINT/SIGTERM, for measurements by hand. */
 async function serveOnly(ctx: Ctx, root: string): Promise<number> {
-  const w = workloads(ctx.args.quick).find((x) => x.kind !== 's3' && x.kind !== 'rest' && (ctx.args.only === undefined || ctx.args.only.has(x.name)));
+  const w = workloads(ctx.args.quick).find(
+    (x) => x.kind !== 's3' && x.kind !== 'rest' && x.kind !== 'gmail' && (ctx.args.only === undefined || ctx.args.only.has(x.name)),
+  );
   if (w === undefined) {
     progress('--serve needs a Maildir workload (maildir-2000, maildir-1mb, login-10000)');
     return 2;

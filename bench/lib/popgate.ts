@@ -23,8 +23,8 @@ export interface PopgateProcess {
 }
 
 /**
- * The tenant popgate serves: a Maildir, an S3 bucket or a REST store (gateway-managed users), or
- * an IMAP server (passthrough auth).
+ * The tenant popgate serves: a Maildir, an S3 bucket, a REST store or Gmail through a service
+ * account (gateway-managed users), or an IMAP server (passthrough auth).
  */
 export type PopgateBackend =
   | {
@@ -50,6 +50,19 @@ export type PopgateBackend =
       readonly tokenFile: string;
       /** POP3 users and passwords (the mailbox is the user name); deleteMode keep. */
       readonly users: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly adapter: 'gmail';
+      readonly baseUrl: string;
+      readonly tokenUrl: string;
+      /** The service account's JSON key file (auth: serviceAccount). */
+      readonly keyFile: string;
+      /** The routed domain: POP3 logins are `local@domain`, the Google user is `{local}@{domain}`. */
+      readonly domain: string;
+      /** POP3 users (full addresses) and passwords; deleteMode keep. */
+      readonly users: Readonly<Record<string, string>>;
+      /** Tenant settings over the adapter's defaults (e.g. unitsPerSecond, maxInFlightPerUser). */
+      readonly settings?: Readonly<Record<string, unknown>>;
     }
   | {
       readonly adapter: 'imap';
@@ -133,6 +146,21 @@ export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess
     const usersFile = join(opts.dir, 'users.yaml');
     for (const [user, password] of Object.entries(b.users)) addUser(usersFile, user, password);
     tenant = { adapter: 'rest', baseUrl: b.baseUrl, mailbox: '{user}', auth: 'bearer', secretFile: b.tokenFile, users: usersFile, deleteMode: 'keep' };
+  } else if (b.adapter === 'gmail') {
+    const usersFile = join(opts.dir, 'users.yaml');
+    for (const [user, password] of Object.entries(b.users)) addUser(usersFile, user, password);
+    tenant = {
+      adapter: 'gmail',
+      auth: 'serviceAccount',
+      serviceAccountKey: b.keyFile,
+      users: usersFile,
+      domains: [b.domain],
+      userName: '{local}@{domain}',
+      baseUrl: b.baseUrl,
+      tokenUrl: b.tokenUrl,
+      deleteMode: 'keep',
+      ...b.settings,
+    };
   } else {
     // Plain IMAP is allowed for loopback hosts only; the POP3 login is sent on (passthrough).
     tenant = {
