@@ -41,7 +41,9 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
   ) {
     this.messages = messages;
     this.announced = new AnnouncedSizes(messages);
-    setMaxListeners(REST_READ_AHEAD_CONCURRENCY * 2, this.done.signal);
+    // Each read-ahead request listens on this signal in undici and, while it waits to retry, in
+    // its back-off sleep: up to four listeners a request (Node warns past the maximum).
+    setMaxListeners(REST_READ_AHEAD_CONCURRENCY * 4, this.done.signal);
   }
 
   async resolveSizes(ids: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, number>> {
