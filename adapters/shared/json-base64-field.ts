@@ -105,7 +105,11 @@ export class Base64FieldStream extends Transform {
   }
 
   private decode(text: string, last: boolean): void {
-    const all = this.pending + text.replace(/=+$/, '');
+    // Padding can only end the value: look at the last octets instead of scanning the whole
+    // chunk with a regular expression (a measurable share of the CPU per message: bench/README.md).
+    let end = text.length;
+    while (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--;
+    const all = this.pending + (end === text.length ? text : text.slice(0, end));
     const whole = last ? all.length : all.length - (all.length % 4);
     if (last && whole % 4 === 1) throw new Error(`"${this.field}" is not valid base64`);
     if (whole > 0) this.push(Buffer.from(all.slice(0, whole), 'base64url'));
