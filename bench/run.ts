@@ -34,6 +34,7 @@ import { restBigLine, restTable, runRestWorkload, type RestBenchResult, type Res
 import { runS3Workload, s3Table, type S3BenchResult } from './lib/s3-bench.js';
 import { childrenOf, memoryKiB, procStat, resetPeakRss, sampleChildrenPeak, treeCpuS } from './lib/proc.js';
 import type { SessionResult } from './clients/raw-client.js';
+import { median } from './lib/stats.js';
 
 // ---------------------------------------------------------------- options
 
@@ -298,13 +299,6 @@ function checkSession(server: ServerId, s: SessionResult, mail: GeneratedMaildir
 }
 
 // ---------------------------------------------------------------- statistics
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 function medianOf(xs: readonly (number | undefined)[]): number | undefined {
   const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
@@ -921,27 +915,7 @@ async function main(): Promise<number> {
           args.cpuProf === undefined
             ? []
             : ['--cpu-prof', '--cpu-prof-dir', args.cpuProf, '--cpu-prof-name', `popgate-${id}-${w.name}-${Date.now()}.cpuprofile`];
-        if (w.kind === 'rest' || w.kind === 'gmail') {
-          const run = w.kind === 'rest' ? runRestWorkload : runGmailWorkload;
-          const result = await run({
-            name: w.name,
-            dir,
-            count: w.count,
-            size: w.size,
-            clients,
-            runs: args.runs,
-            pipeline: args.pipeline,
-            user: ctx.user,
-            password: ctx.password,
-            popgateLog: args.popgateLog,
-            nodeArgs,
-            bigMessage: w.bigMessage ?? 0,
-            progress,
-          });
-          (w.kind === 'rest' ? restResults : gmailResults).push({ workload: w, result });
-          continue;
-        }
-        const result = await runS3Workload({
+        const common = {
           dir,
           count: w.count,
           size: w.size,
@@ -953,7 +927,14 @@ async function main(): Promise<number> {
           popgateLog: args.popgateLog,
           nodeArgs,
           progress,
-        });
+        };
+        if (w.kind === 'rest' || w.kind === 'gmail') {
+          const run = w.kind === 'rest' ? runRestWorkload : runGmailWorkload;
+          const result = await run({ ...common, name: w.name, bigMessage: w.bigMessage ?? 0 });
+          (w.kind === 'rest' ? restResults : gmailResults).push({ workload: w, result });
+          continue;
+        }
+        const result = await runS3Workload(common);
         s3Results.push({ workload: w, result });
       } else if (w.kind === 'download') {
         if (!w.clients.some((c) => args.clients.has(c))) continue;

@@ -21,6 +21,7 @@ import { BenchProtocolError, clientLabel, runClientSession } from './clients.js'
 import { generateMaildir, type GeneratedMaildir } from './maildir-gen.js';
 import { startPopgate, type PopgateBackend, type PopgateLogLevel, type PopgateProcess } from './popgate.js';
 import { memoryKiB, procStat, resetPeakRss } from './proc.js';
+import { median } from './stats.js';
 
 export type StoreBenchClient = 'raw' | 'poplib';
 
@@ -213,12 +214,6 @@ async function measured(backendPid: number, gw: PopgateProcess, run: () => Promi
     storeCpuS: (procStat(backendPid)?.cpuS ?? 0) - s0,
     gwPeakMiB: reset && mem !== undefined ? mem.hwm / 1024 : undefined,
   };
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 function defined(xs: readonly (number | undefined)[]): number[] {

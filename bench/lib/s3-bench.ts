@@ -21,6 +21,7 @@ import { BenchProtocolError, clientLabel, runClientSession } from './clients.js'
 import { generateMaildir, type GeneratedMaildir } from './maildir-gen.js';
 import { startPopgate, type PopgateLogLevel, type PopgateProcess } from './popgate.js';
 import { procStat } from './proc.js';
+import { median } from './stats.js';
 
 export type S3BenchClient = 'raw' | 'poplib';
 
@@ -82,12 +83,6 @@ async function measured(
   const s = await run();
   const g1 = procStat(gw.pid)?.cpuS;
   return { s, gwCpuS: g0 !== undefined && g1 !== undefined ? g1 - g0 : undefined, s3CpuS: (procStat(s3.pid)?.cpuS ?? 0) - s0 };
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 function row(client: string, session: string, ms: readonly { s: SessionResult; gwCpuS: number | undefined; s3CpuS: number }[]): S3Row {
