@@ -145,8 +145,13 @@ export class Connection implements Session {
    * then, without a line end, does not keep a session alive.
    */
   private armIdle(): void {
-    clearTimeout(this.idleTimer);
     if (this.closed) return;
+    // Re-armed on every command line and drained write: restarting the one timer is cheaper
+    // than replacing it.
+    if (this.idleTimer !== undefined) {
+      this.idleTimer.refresh();
+      return;
+    }
     this.idleTimer = setTimeout(() => {
       this.log.info('idle timeout');
       this.close('-ERR Disconnected for inactivity.');
