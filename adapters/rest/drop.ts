@@ -3,7 +3,6 @@
  * read-ahead of small messages, UPDATE. The core's id is the message's position in decimal (the
  * store's id may be long or any Unicode); the store's id is kept next to it.
  */
-import { setMaxListeners } from 'node:events';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { InMemoryMessage, StoreError, type CommitResult, type Maildrop, type MessageInfo, type SizeResolver, type TopFetcher } from '../contract.js';
 import { AnnouncedSizes } from '../shared/announced-sizes.js';
@@ -31,8 +30,6 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
   readonly messages: readonly RestMessage[];
   private readonly announced: AnnouncedSizes;
   private readAhead: ReadAhead | undefined;
-  /** Stops read-ahead requests still in flight when the session ends. */
-  private readonly done = new AbortController();
   private closed = false;
 
   constructor(
@@ -41,9 +38,6 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
   ) {
     this.messages = messages;
     this.announced = new AnnouncedSizes(messages);
-    // Each read-ahead request listens on this signal in undici and, while it waits to retry, in
-    // its back-off sleep: up to four listeners a request (Node warns past the maximum).
-    setMaxListeners(REST_READ_AHEAD_CONCURRENCY * 4, this.done.signal);
   }
 
   async resolveSizes(ids: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, number>> {
@@ -104,7 +98,8 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
     if (announced !== null) {
       this.deps.logger.warn({ restId: msg.restId, announced, streamed: size }, 'rest: the announced size was wrong; cached the streamed size');
     }
-    this.deps.sizes.set(msg, size);
+    // A size the listing gave is given again next time: caching it costs an LRU write per RETR for nothing.
+    if (msg.size !== size) this.deps.sizes.set(msg, size);
   }
 
   async commit(change: { readonly deleted: readonly string[] }): Promise<CommitResult> {
@@ -127,7 +122,6 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.done.abort();
     this.readAhead?.clear();
   }
 
@@ -159,10 +153,11 @@ export class RestDrop implements Maildrop, SizeResolver, TopFetcher {
     void mapLimit(ids, REST_READ_AHEAD_CONCURRENCY, async (id) => {
       const resolve = waiting.get(id) as (data: Buffer | null) => void;
       try {
-        if (this.done.signal.aborted) return resolve(null);
+        if (this.closed) return resolve(null);
         // The raw message is never larger than its CRLF size: more means it is not what was listed.
         const max = (this.announced.get(Number(id)) ?? 0) + 1;
-        const got = await this.deps.reader.head(this.message(id), this.done.signal, max);
+        // No signal: see RestRequest.signal. A session that ended lets these few finish and drops them.
+        const got = await this.deps.reader.whole(this.message(id), undefined, max);
         resolve(got.whole ? got.bytes : null);
       } catch {
         // The normal fetch meets (and reports) the same failure.

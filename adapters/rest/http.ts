@@ -1,10 +1,12 @@
 /**
- * One HTTP client per tenant: an undici Agent (keep-alive, at most maxSockets connections to the
- * store, shared by all sessions) and the retry loop every request goes through.
+ * One HTTP client per tenant: an undici Pool for the store's origin (keep-alive, at most
+ * maxSockets connections, shared by all sessions) and the retry loop every request goes through.
+ * A Pool takes a path, not a URL: no URL is built and parsed per request (undici's top-level
+ * request() does both).
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { HttpStatusError, isRetryableStatus } from './errors.js';
 import { REST_ERROR_BODY_MAX, REST_KEEP_ALIVE_MS } from './limits.js';
 import { nextWaitMs } from './retry.js';
@@ -15,7 +17,11 @@ export interface RestRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
-  readonly signal: AbortSignal;
+  /**
+   * Ends the request early. Optional: undici's abort listener costs about as much as the rest of
+   * a small request's JavaScript, so read-ahead (bounded, and dropped when unused) goes without.
+   */
+  readonly signal?: AbortSignal;
   /** Statuses that are an answer, not a failure (200, or 200 and 206 for a range). */
   readonly ok: readonly number[];
 }
@@ -55,10 +61,14 @@ async function errorOf(body: Readable): Promise<{ code?: string; message: string
 }
 
 export class RestClient {
-  private readonly agent: Agent;
+  private readonly pool: Pool;
+  /** The base URL's path (no trailing slash), put before every request's path. */
+  private readonly prefix: string;
 
   constructor(private readonly opts: RestClientOptions) {
-    this.agent = new Agent({
+    const base = new URL(opts.baseUrl);
+    this.prefix = base.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(base.origin, {
       connections: opts.maxSockets,
       keepAliveTimeout: REST_KEEP_ALIVE_MS,
       headersTimeout: opts.requestTimeoutMs,
@@ -77,16 +87,16 @@ export class RestClient {
       const last = attempt >= this.opts.maxAttempts;
       let res;
       try {
-        res = await request(`${this.opts.baseUrl}${req.path}`, {
-          dispatcher: this.agent,
+        res = await this.pool.request({
+          path: this.prefix + req.path,
           method: req.method,
           headers: req.headers,
           body: req.body ?? null,
-          signal: req.signal,
+          ...(req.signal !== undefined && { signal: req.signal }),
         });
       } catch (err) {
         // Refused, reset or timed-out connections; an abort is the session ending: never retried.
-        if (last || req.signal.aborted) throw err;
+        if (last || req.signal?.aborted === true) throw err;
         await sleep(nextWaitMs(attempt, undefined), undefined, { signal: req.signal });
         continue;
       }
@@ -106,6 +116,6 @@ export class RestClient {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.pool.close();
   }
 }

@@ -42,12 +42,12 @@ export class MessageReader {
    * range that a store may ignore (the caller must then stop reading itself).
    * @throws StoreError NOT_FOUND when it is gone or was replaced
    */
-  async open(msg: MessageRef, signal: AbortSignal, from = 0, end?: number): Promise<{ body: Readable; partial: boolean }> {
+  async open(msg: MessageRef, signal: AbortSignal | undefined, from = 0, end?: number): Promise<{ body: Readable; partial: boolean }> {
     const headers: Record<string, string> = { authorization: this.authorization, accept: 'message/rfc822' };
     if (msg.etag !== undefined) headers['if-match'] = msg.etag;
     if (from > 0 || end !== undefined) headers.range = `bytes=${from}-${end ?? ''}`;
     try {
-      const res = await this.client.send({ method: 'GET', path: this.path(msg), headers, signal, ok: [200, 206, 416] });
+      const res = await this.client.send({ method: 'GET', path: this.path(msg), headers, ...(signal !== undefined && { signal }), ok: [200, 206, 416] });
       if (res.status === 416) {
         // Asked from exactly its end (a head that ended where the message does): nothing is left.
         res.body.destroy();
@@ -60,29 +60,50 @@ export class MessageReader {
     }
   }
 
-  /** At most `max` octets from the start (the whole message when it is shorter). */
-  async head(msg: MessageRef, signal: AbortSignal, max: number): Promise<{ bytes: Buffer; whole: boolean }> {
+  /**
+   * At most `max` octets from the start (the whole message when it is shorter). Without a
+   * signal the request runs to its end or its timeouts (read-ahead: bounded, nothing waits on it).
+   */
+  async head(msg: MessageRef, signal: AbortSignal | undefined, max: number): Promise<{ bytes: Buffer; whole: boolean }> {
     const { body } = await this.open(msg, signal, 0, max - 1);
-    const chunks: Buffer[] = [];
-    let held = 0;
     try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (held + chunk.length >= max) {
-          chunks.push(chunk.subarray(0, max - held));
-          held = max;
-          // Leaving the loop destroys the response: a store that ignored Range sends no more.
-          return { bytes: Buffer.concat(chunks, held), whole: false };
-        }
-        chunks.push(chunk);
-        held += chunk.length;
-      }
+      return await readUpTo(body, max);
     } catch (err) {
       throw classifyRestError(err, 'reading a message', 'message');
     }
-    return { bytes: Buffer.concat(chunks, held), whole: true };
+  }
+
+  /**
+   * The whole message when it has at most `max` octets (else `whole` is false), asked for without
+   * a Range: a message expected whole (read-ahead, sized from the listing) costs the store a
+   * plain 200, and one larger than listed is cut off here all the same.
+   */
+  async whole(msg: MessageRef, signal: AbortSignal | undefined, max: number): Promise<{ bytes: Buffer; whole: boolean }> {
+    const { body } = await this.open(msg, signal);
+    try {
+      return await readUpTo(body, max);
+    } catch (err) {
+      throw classifyRestError(err, 'reading a message', 'message');
+    }
   }
 
   private path(msg: MessageRef): string {
     return `/mailboxes/${this.mailbox}/messages/${encodeURIComponent(msg.restId)}`;
   }
+}
+
+/** The first `max` octets of `body` (whole: it ended first); leaving the loop destroys the response. */
+async function readUpTo(body: Readable, max: number): Promise<{ bytes: Buffer; whole: boolean }> {
+  const chunks: Buffer[] = [];
+  let held = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (held + chunk.length >= max) {
+      chunks.push(chunk.subarray(0, max - held));
+      held = max;
+      return { bytes: Buffer.concat(chunks, held), whole: false };
+    }
+    chunks.push(chunk);
+    held += chunk.length;
+  }
+  return { bytes: Buffer.concat(chunks, held), whole: true };
 }
