@@ -128,6 +128,13 @@ export async function runGmailWorkload(o: StoreBenchOptions): Promise<StoreBench
           check(typeof answer.raw === 'string', `(e) direct: messages.get ${id} has no raw`);
           return Buffer.from(answer.raw as string, 'base64url').length;
         },
+        async bytes(id) {
+          const res = await pool.request({ method: 'GET', path: `${base}/${encodeURIComponent(id)}?format=raw`, headers });
+          check(res.statusCode === 200, `(f) relay: messages.get ${id} answered ${res.statusCode}`);
+          const answer = (await res.body.json()) as { raw?: unknown };
+          check(typeof answer.raw === 'string', `(f) relay: messages.get ${id} has no raw`);
+          return Buffer.from(answer.raw as string, 'base64url');
+        },
         close: () => pool.close(),
       };
     },

@@ -21,6 +21,7 @@ import { BenchProtocolError, clientLabel, runClientSession } from './clients.js'
 import { generateMaildir, type GeneratedMaildir } from './maildir-gen.js';
 import { startPopgate, type PopgateBackend, type PopgateLogLevel, type PopgateProcess } from './popgate.js';
 import { memoryKiB, procStat, resetPeakRss } from './proc.js';
+import { relayOnce } from './minimal-relay.js';
 import { median } from './stats.js';
 
 export type StoreBenchClient = 'raw' | 'poplib';
@@ -56,6 +57,8 @@ export interface StoreRow {
   readonly popgatePeakMiB: number | undefined;
   /** popgate session time vs (e)'s, as a throughput ratio (direct time / popgate time). */
   readonly vsDirect: number | undefined;
+  /** popgate's CPU over (f)'s for the same messages: what the POP3 gateway costs beyond relaying. */
+  readonly cpuVsRelay: number | undefined;
   /** The raw pipelined client's warm sessions: what the target is judged on. */
   readonly target: boolean;
 }
@@ -83,6 +86,8 @@ export interface StoreBenchResult {
   readonly rows: readonly StoreRow[];
   /** (e), warm median. */
   readonly direct: StoreRow;
+  /** (f), the minimal relay (bench/lib/minimal-relay.ts), warm median. */
+  readonly relay: StoreRow;
   readonly big: StoreBigResult | undefined;
   /** popgate's VmRSS at rest: after start, after all sessions (MiB). */
   readonly popgateStartMiB: number | undefined;
@@ -136,6 +141,8 @@ export interface DirectReader {
   readonly label: string;
   list(): Promise<string[]>;
   read(id: string): Promise<number>;
+  /** One message's stored octets, whole (for (f)). */
+  bytes(id: string): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -237,6 +244,7 @@ function row(client: string, session: string, ms: readonly Measured[], target = 
     storeCpuS: median(ms.map((m) => m.storeCpuS)),
     popgatePeakMiB: peak.length === 0 ? undefined : Math.max(...peak),
     vsDirect: undefined,
+    cpuVsRelay: undefined,
     target,
   };
 }
@@ -277,6 +285,24 @@ async function directDownload(backendPid: number, reader: DirectReader, inFlight
     const ms: Measured[] = [];
     for (let i = 0; i < runs; i++) ms.push(await directOnce(backendPid, reader, inFlight, want));
     return { ...row(reader.label, `(e) direct, warm (median of ${runs})`, ms), statMs: undefined };
+  } finally {
+    await reader.close();
+  }
+}
+
+/** (f): one unmeasured relay (warm-up), then the median of `runs`. */
+async function minimalRelay(
+  backendPid: number,
+  reader: DirectReader,
+  inFlight: number,
+  want: DirectWant & { readonly crlfBytes: number },
+  runs: number,
+): Promise<StoreRow> {
+  try {
+    await relayOnce(backendPid, reader, inFlight, want);
+    const ms: Measured[] = [];
+    for (let i = 0; i < runs; i++) ms.push(await relayOnce(backendPid, reader, inFlight, want));
+    return { ...row(`relay ${inFlight} ahead`, `(f) minimal relay (median of ${runs})`, ms), statMs: undefined };
   } finally {
     await reader.close();
   }
@@ -376,17 +402,36 @@ export async function runStoreWorkload<B extends BackendChild<unknown>>(o: Store
       const w = rows[rows.length - 1] as StoreRow;
       o.progress(`${o.name} ${label}: ${w.mbPerS.toFixed(1)} MB/s, login ${w.loginMs?.toFixed(1)} ms, STAT ${w.statMs?.toFixed(1)} ms`);
     }
+    const want = { count: mail.count, bytes: storedBytes, crlfBytes: mail.crlfBytes };
+    const relay = await minimalRelay(backend.pid, await spec.direct(backend, user, o.pipeline), o.pipeline, want, o.runs);
+    o.progress(`${o.name} (f) minimal relay: ${relay.mbPerS.toFixed(1)} MB/s, relay CPU ${relay.popgateCpuS?.toFixed(2)} s`);
     const reader = await spec.direct(backend, user, o.pipeline);
-    const direct = await directDownload(backend.pid, reader, o.pipeline, { count: mail.count, bytes: storedBytes }, o.runs);
+    const direct = await directDownload(backend.pid, reader, o.pipeline, want, o.runs);
     o.progress(`${o.name} (e) direct: ${direct.mbPerS.toFixed(1)} MB/s (stored octets), ${direct.msgsPerS.toFixed(0)} msgs/s`);
-    const withRatio = rows.map((r) => ({ ...r, vsDirect: direct.totalS / r.totalS }));
+    const relayCpu = relay.popgateCpuS;
+    const ratios = (r: StoreRow): StoreRow => ({
+      ...r,
+      vsDirect: direct.totalS / r.totalS,
+      cpuVsRelay: r.popgateCpuS === undefined || relayCpu === undefined ? undefined : r.popgateCpuS / relayCpu,
+    });
+    const withRatio = rows.map(ratios);
     const popgateEndMiB = (memoryKiB(g.pid)?.rss ?? NaN) / 1024;
     const bigResult = big === undefined ? undefined : await bigMessage(o, spec.who, backend.pid, g, bigUser, big);
     if (bigResult !== undefined)
       o.progress(
         `${o.name} big message ${(bigResult.octets / 1e6).toFixed(1)} MB: popgate RSS ${bigResult.rssBeforeMiB?.toFixed(1)} -> peak ${bigResult.hwmMiB?.toFixed(1)} MiB`,
       );
-    return { count: mail.count, crlfBytes: mail.crlfBytes, storedBytes, rows: withRatio, direct, big: bigResult, popgateStartMiB, popgateEndMiB };
+    return {
+      count: mail.count,
+      crlfBytes: mail.crlfBytes,
+      storedBytes,
+      rows: withRatio,
+      direct,
+      relay: ratios(relay),
+      big: bigResult,
+      popgateStartMiB,
+      popgateEndMiB,
+    };
   } catch (err) {
     if (err instanceof Error) {
       if (gw !== undefined) err.message += `\n--- popgate ${spec.who} log (tail) ---\n${gw.logTail(15)}`;
@@ -419,8 +464,10 @@ export function storeTable(r: StoreBenchResult, table: TableFn, targetCell: (row
     backendCpu,
     'popgate peak MiB',
     'vs (e) direct',
+    'CPU vs (f)',
     'target (issue)',
   ];
+  const ratio = (x: number | undefined): string => (x === undefined ? 'n/a' : `${x.toFixed(2)}x`);
   const line = (x: StoreRow, isDirect: boolean): string[] => [
     x.client,
     x.session,
@@ -432,10 +479,11 @@ export function storeTable(r: StoreBenchResult, table: TableFn, targetCell: (row
     num(x.popgateCpuS, 2),
     num(x.storeCpuS, 2),
     num(x.popgatePeakMiB, 1),
-    isDirect ? '1.00x' : x.vsDirect === undefined ? 'n/a' : `${x.vsDirect.toFixed(2)}x`,
-    isDirect ? '' : targetCell(x),
+    isDirect ? '1.00x' : ratio(x.vsDirect),
+    isDirect ? 'n/a' : ratio(x.cpuVsRelay),
+    isDirect || x === r.relay ? '' : targetCell(x),
   ];
-  return table(header, [...r.rows.map((x) => line(x, false)), line(r.direct, true)], 2);
+  return table(header, [...r.rows.map((x) => line(x, false)), line(r.relay, false), line(r.direct, true)], 2);
 }
 
 /** The big message's line under the table (undefined without one). `backend`: `store`, `stand-in`. */

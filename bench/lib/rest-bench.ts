@@ -95,6 +95,11 @@ export async function runRestWorkload(o: RestBenchOptions): Promise<RestBenchRes
           for await (const chunk of res.body as AsyncIterable<Buffer>) bytes += chunk.length;
           return bytes;
         },
+        async bytes(id) {
+          const res = await pool.request({ method: 'GET', path: `${base}/${encodeURIComponent(id)}`, headers });
+          check(res.statusCode === 200, `(f) relay: GET ${id} answered ${res.statusCode}`);
+          return Buffer.from(await res.body.arrayBuffer());
+        },
         close: () => pool.close(),
       };
     },
