@@ -86,7 +86,7 @@ export class GmailDrop implements Maildrop, SizeResolver, TopFetcher {
     const started = Date.now();
     let reported = false;
     const result = await applyDeletions(this.deps.client, this.deps.login, this.deps.deleteMode, change.deleted, this.deps.logger, (err) => {
-      if (!reported) reported = logOperatorProblem(this.deps.logger, err, this.deps.client.tokens.renewable, { op: 'commit' });
+      if (!reported) reported = logOperatorProblem(this.deps.logger, err, this.deps.client.tokens.renewable, 'change', { op: 'commit' });
     });
     this.deps.logger.debug(
       { op: 'commit', mode: this.deps.deleteMode, ms: Date.now() - started, removed: result.removed, failed: result.failed.length },
@@ -118,7 +118,7 @@ export class GmailDrop implements Maildrop, SizeResolver, TopFetcher {
 
   private reported(err: unknown, scope: 'mailbox' | 'message', op: string): StoreError {
     const renewable = this.deps.client.tokens.renewable;
-    logOperatorProblem(this.deps.logger, err, renewable, { op });
+    logOperatorProblem(this.deps.logger, err, renewable, 'read', { op });
     return classifyGmailError(err, op, scope, renewable);
   }
 

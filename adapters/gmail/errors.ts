@@ -54,12 +54,21 @@ export function classifyGmailError(err: unknown, doing: string, scope: GmailScop
   return new StoreError('PERMANENT', detail, { cause: err });
 }
 
+/** What the refused request was for: reading mail (listing, sizes, RETR, TOP) or changing it (QUIT). */
+export type GmailAccess = 'read' | 'change';
+
 /** What an operator must change, when the failure says so. */
-export function operatorHint(err: unknown, renewable: boolean): string | undefined {
+export function operatorHint(err: unknown, renewable: boolean, access: GmailAccess): string | undefined {
   if (!(err instanceof GmailHttpError)) return undefined;
   if (err.status === 401 && renewable) return "gmail: Google refused a freshly minted token: check the service account's domain-wide delegation and scopes";
   if (err.status !== 403 || isRateLimit(err.status, err.reason)) return undefined;
   if (err.reason === 'insufficientPermissions' || err.reason === 'forbidden') {
+    // A token that cannot even read is not cured by another deleteMode: every mode reads.
+    if (access === 'read') {
+      return renewable
+        ? "gmail: Google refused to let the token read mail: grant the service account's client id the scope its deleteMode needs (gmail.readonly for keep, gmail.modify, or https://mail.google.com/ for delete) in Admin console > Domain-wide delegation"
+        : "gmail: the client's token cannot read mail: it needs gmail.readonly, gmail.modify or https://mail.google.com/ (gmail.metadata is not enough): have users grant one of them";
+    }
     return renewable
       ? "gmail: the token lacks the scope this deleteMode needs: grant the service account's client id that scope (Admin console > Domain-wide delegation), or choose a deleteMode the granted scope allows"
       : "gmail: the client's token lacks the scope this deleteMode needs (gmail.modify, or https://mail.google.com/ for delete): have users grant it, or set deleteMode: keep";
@@ -70,8 +79,8 @@ export function operatorHint(err: unknown, renewable: boolean): string | undefin
 }
 
 /** Logs a failure with its operator hint as an error line; true when there was one. */
-export function logOperatorProblem(logger: Logger, err: unknown, renewable: boolean, fields: Record<string, unknown>): boolean {
-  const hint = operatorHint(err, renewable);
+export function logOperatorProblem(logger: Logger, err: unknown, renewable: boolean, access: GmailAccess, fields: Record<string, unknown>): boolean {
+  const hint = operatorHint(err, renewable, access);
   if (hint === undefined) return false;
   logger.error({ ...fields, err: (err as Error).message }, hint);
   return true;

@@ -9,6 +9,7 @@ import { StoreError, type BackendLogin } from '../contract.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
 import { mapLimit } from '../shared/map-limit.js';
 import type { SizeStore } from '../shared/size-store.js';
+import { GmailHttpError } from './errors.js';
 import type { MessageReader } from './messages.js';
 
 export interface Resolved {
@@ -60,7 +61,7 @@ export class GmailSizes {
           this.remember(login, id, size);
           sizes.set(id, size);
         } catch (err) {
-          if (!(err instanceof StoreError && err.code === 'NOT_FOUND')) throw err;
+          if (!isGone(err)) throw err;
           gone.push(id);
           sizes.set(id, 0);
         }
@@ -80,6 +81,11 @@ export class GmailSizes {
     for await (const chunk of await this.reader.open(login, id, signal)) counter.push(chunk as Buffer);
     return counter.octets;
   }
+}
+
+/** Deleted since the listing: messages.get answers 404 (as an HTTP error; nothing has classified it yet). */
+function isGone(err: unknown): boolean {
+  return (err instanceof GmailHttpError && err.status === 404) || (err instanceof StoreError && err.code === 'NOT_FOUND');
 }
 
 function keyOf(login: BackendLogin, id: string): string {

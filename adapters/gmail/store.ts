@@ -59,7 +59,7 @@ export class GmailStore implements MailStore {
       await this.sizes.ready();
       listing = await listMailbox(this.client, login, this.scope, ctx.listSince, ctx.signal);
     } catch (err) {
-      logOperatorProblem(this.logger, err, renewable, { session: ctx.sessionId, user: loggableName(login.user) });
+      logOperatorProblem(this.logger, err, renewable, 'read', { session: ctx.sessionId, user: loggableName(login.user) });
       throw classifyGmailError(err, 'listing the mailbox', 'mailbox', renewable);
     }
     let unknown = 0;

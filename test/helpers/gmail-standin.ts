@@ -4,11 +4,14 @@
  * messages.get format=raw (streamed, base64url `raw`), batchModify, batchDelete, modify, trash,
  * delete; bearer tokens that expire; Google's error shapes; and a token endpoint for the JWT
  * bearer grant that checks the RS256 signature and claims of a test service account.
- * Faults are queued per operation; counters say what the gateway asked for.
+ * Faults are queued per operation; counters say what the gateway asked for, and a meter when
+ * (and how many at once) per user.
  */
 import { createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { RequestMeter } from './request-meter.js';
 
 export const FULL_SCOPE = 'https://mail.google.com/';
 export const MODIFY_SCOPE = 'https://www.googleapis.com/auth/gmail.modify';
@@ -54,6 +57,8 @@ export interface GmailStandin {
   readonly counts: Record<StandinOp, number>;
   /** messages.get: octets of JSON written, and answers the gateway closed before their end. */
   readonly traffic: { getOctets: number; cutGets: number };
+  /** Every API request (faults included; not the token endpoint) by the user its token names, with times and in-flight peaks. */
+  readonly meter: RequestMeter;
   /** Users a service-account assertion may name in `sub` (others get invalid_grant). */
   readonly domainUsers: Set<string>;
   /** Scopes the domain's administrator granted the service account (others: unauthorized_client). */
@@ -62,6 +67,10 @@ export interface GmailStandin {
   tokenTtlSec: number;
   /** Delay before every messages.get answer (a slow backend). */
   getDelayMs: number;
+  /** Delay before messages.get answers of these users, instead of getDelayMs. */
+  readonly getDelayFor: Map<string, number>;
+  /** messages.get answers of `user` wait (before their headers) until the returned function is called. */
+  holdGets(user: string): () => void;
   /** A token for passthrough logins (as if the client got it from Google). */
   issueToken(user: string, opts?: { ttlSec?: number; scopes?: readonly string[] }): string;
   revokeToken(token: string): void;
@@ -96,6 +105,7 @@ export async function startGmailStandin(): Promise<GmailStandin> {
   const faults = new Map<StandinOp, FaultReply[]>();
   const counts = Object.fromEntries(OPS.map((o) => [o, 0])) as Record<StandinOp, number>;
   let refuse: ((id: string) => boolean) | undefined;
+  const holds = new Map<string, Promise<void>>();
   let nextId = 0x18c0000000000000n;
   let clock = Date.UTC(2024, 0, 1);
 
@@ -113,6 +123,7 @@ export async function startGmailStandin(): Promise<GmailStandin> {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrived = performance.now();
     const url = new URL(req.url ?? '/', 'http://x');
     const body = await readBody(req);
     if (url.pathname === '/token') return token(res, body);
@@ -133,10 +144,13 @@ export async function startGmailStandin(): Promise<GmailStandin> {
               : 'get';
     if (op === undefined) return send(res, gmailError(400, 'badRequest'));
     counts[op]++;
-    const fault = faults.get(op)?.shift();
-    if (fault !== undefined) return send(res, fault);
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const issued = auth === null ? undefined : tokens.get(auth[1] as string);
+    // In flight until the answer is handed to the socket (the gateway frees its place only after reading all of it).
+    const done = standin.meter.begin(issued?.user ?? '(no token)', op, arrived);
+    res.once('finish', done).once('close', done);
+    const fault = faults.get(op)?.shift();
+    if (fault !== undefined) return send(res, fault);
     if (issued === undefined || issued.expiresAt <= Date.now()) {
       res.setHeader('www-authenticate', 'Bearer realm="https://accounts.google.com/", error="invalid_token"');
       return send(res, {
@@ -162,7 +176,7 @@ export async function startGmailStandin(): Promise<GmailStandin> {
       case 'list':
         return list(res, mine, url.searchParams);
       case 'get':
-        return get(res, mine, idOrVerb as string, url.searchParams);
+        return get(res, issued.user, mine, idOrVerb as string, url.searchParams);
       case 'batchModify':
       case 'batchDelete': {
         const parsed = JSON.parse(body.toString('utf8') || '{}') as { ids?: string[]; addLabelIds?: string[]; removeLabelIds?: string[] };
@@ -223,8 +237,10 @@ export async function startGmailStandin(): Promise<GmailStandin> {
     send(res, { status: 200, body: out });
   }
 
-  async function get(res: ServerResponse, mine: StandinMessage[], id: string, params: URLSearchParams): Promise<void> {
-    if (standin.getDelayMs > 0) await new Promise((r) => setTimeout(r, standin.getDelayMs));
+  async function get(res: ServerResponse, user: string, mine: StandinMessage[], id: string, params: URLSearchParams): Promise<void> {
+    await holds.get(user);
+    const delay = standin.getDelayFor.get(user) ?? standin.getDelayMs;
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const msg = mine.find((x) => x.id === id);
     if (msg === undefined) return send(res, gmailError(404, 'notFound', 'Requested entity was not found.'));
     if (params.get('format') !== 'raw') return send(res, gmailError(400, 'invalidArgument', 'the stand-in serves format=raw only'));
@@ -307,16 +323,26 @@ export async function startGmailStandin(): Promise<GmailStandin> {
     serviceAccountKey: key,
     counts,
     traffic: { getOctets: 0, cutGets: 0 },
+    meter: new RequestMeter(),
     domainUsers: new Set(),
     grantedScopes: new Set([FULL_SCOPE, MODIFY_SCOPE, READONLY_SCOPE]),
     tokenTtlSec: 3600,
     getDelayMs: 0,
+    getDelayFor: new Map(),
     issueToken(user, opts = {}) {
       const t = `ya29.${randomBytes(18).toString('base64url')}`;
       tokens.set(t, { user, expiresAt: Date.now() + (opts.ttlSec ?? 3600) * 1000, scopes: opts.scopes ?? [FULL_SCOPE] });
       return t;
     },
     revokeToken: (t) => void tokens.delete(t),
+    holdGets(user) {
+      let release!: () => void;
+      holds.set(user, new Promise<void>((resolve) => (release = resolve)));
+      return () => {
+        holds.delete(user);
+        release();
+      };
+    },
     add(user, raw, opts = {}) {
       const id = (nextId++).toString(16);
       clock = Math.max(clock + 1000, opts.internalDate ?? 0);
@@ -343,6 +369,7 @@ export async function startGmailStandin(): Promise<GmailStandin> {
       for (const o of OPS) counts[o] = 0;
       standin.traffic.getOctets = 0;
       standin.traffic.cutGets = 0;
+      standin.meter.reset();
     },
     async close() {
       server.closeAllConnections();

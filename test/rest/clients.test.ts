@@ -1,14 +1,15 @@
 /**
  * Real POP3 clients download a whole REST mailbox through popgate, byte for byte: Python's
- * poplib (the whole client corpus: LF and CRLF messages, dot lines, 8-bit text, no final line
- * end, a 2 MB message) and curl (a message at a time). The store gives no sizes, so every size
- * the clients see was counted by the adapter.
+ * poplib and mpop (the whole client corpus: LF and CRLF messages, dot lines, 8-bit text, no
+ * final line end, a 2 MB message) and curl (a message at a time). The store gives no sizes, so
+ * every size the clients see was counted by the adapter. (fetchmail: fetchmail.test.ts.)
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { corpus, firstDifference, smallCorpus, wireBody, wireSize } from '../helpers/client-corpus.js';
+import { corpus, deliveredFiles, firstDifference, lfBody, smallCorpus, wireBody, wireSize } from '../helpers/client-corpus.js';
 import { assertPoplibFetchedExactly, runPoplib } from '../helpers/poplib-run.js';
-import { cleanup, run, tempDir } from '../helpers/client-run.js';
+import { cleanup, numberingMda, run, tempDir } from '../helpers/client-run.js';
 import { ALICE } from '../helpers/gateway.js';
 import { requireProgram } from '../helpers/programs.js';
 import { startRestStack, stopRestStack, type RestStack } from '../helpers/rest-gateway.js';
@@ -20,6 +21,7 @@ describe('real clients download a REST mailbox', () => {
   before(async () => {
     requireProgram('python3');
     requireProgram('curl');
+    requireProgram('mpop');
     stack = await startRestStack({ store: { sizes: false } });
     work = tempDir('rest-clients');
   });
@@ -36,6 +38,42 @@ describe('real clients download a REST mailbox', () => {
     );
     const report = await runPoplib({ port: stack.gw.port, user: ALICE.user, password: ALICE.password, outdir: work });
     assertPoplibFetchedExactly(report, work, messages);
+  });
+
+  it('mpop (keep off, pipelining on): every delivered message equals the source with LF line ends, then the store mailbox is empty', async () => {
+    const messages = corpus();
+    stack.store.seed(
+      'alice',
+      messages.map((m) => m.content),
+    );
+    const out = join(work, 'mpop');
+    const r = await run(
+      'mpop',
+      [
+        '--host=127.0.0.1',
+        `--port=${stack.gw.port}`,
+        '--tls=off',
+        '--auth=user',
+        `--user=${ALICE.user}`,
+        `--passwordeval=echo ${ALICE.password}`,
+        `--delivery=mda,${numberingMda(join(work, 'mpop-run'), out)}`,
+        '--keep=off',
+        '--pipelining=on',
+        `--uidls-file=${join(work, 'mpop-run', 'uidls')}`,
+        '--received-header=off',
+        '--timeout=20',
+      ],
+      { timeoutMs: 60_000, env: { ...process.env, HOME: join(work, 'mpop-run') } },
+    );
+    assert.equal(r.code, 0, `mpop exit ${r.code}: ${r.stderr}\n${r.stdout}`);
+    const files = deliveredFiles(out);
+    assert.equal(files.length, messages.length);
+    messages.forEach((m, i) => {
+      const got = files[i]?.content ?? Buffer.alloc(0);
+      const expected = lfBody(m.content);
+      assert.ok(got.equals(expected), `message ${m.label}: ${firstDifference(got, expected)}`);
+    });
+    assert.equal(stack.store.mailboxes.get('alice')?.length, 0, '--keep=off: DELE of every message, applied at QUIT');
   });
 
   it('curl: LIST and each message byte for byte', async () => {
