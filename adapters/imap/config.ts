@@ -43,13 +43,22 @@ export const imapTenantSchema = z
     connectTimeoutMs: z.number().int().min(100).default(10_000),
     /** A backend command that stays silent this long fails the session with [SYS/TEMP]. */
     commandTimeoutMs: z.number().int().min(100).default(60_000),
+    /**
+     * `tls: none` to a host that is not loopback: only on a network no one else can read (a
+     * container network with the backend beside popgate). Off by default: passwords cross it in clear.
+     */
+    plaintextBackendNetwork: z.boolean().default(false),
   })
   .superRefine((t, ctx) => {
     if (t.auth === 'mapped' && t.users === undefined) {
       ctx.addIssue({ code: 'custom', path: ['users'], message: 'required with auth: mapped' });
     }
-    if (t.tls === 'none' && !LOOPBACK_HOST.test(t.host)) {
-      ctx.addIssue({ code: 'custom', path: ['tls'], message: "'none' sends passwords in clear: only allowed for a loopback host" });
+    if (t.tls === 'none' && !LOOPBACK_HOST.test(t.host) && !t.plaintextBackendNetwork) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message: "'none' sends passwords in clear: only allowed for a loopback host, or with plaintextBackendNetwork: true on a private network",
+      });
     }
   });
 

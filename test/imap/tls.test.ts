@@ -149,6 +149,12 @@ describe("tls: 'none' is for loopback IMAP hosts only", () => {
     for (const tls of ['implicit', 'starttls']) assert.doesNotThrow(() => parseConfig(yaml('imap.example.com', tls), '/'), tls);
   });
 
+  it("another host may use tls: 'none' only when the tenant says its network is private (plaintextBackendNetwork)", () => {
+    const privateNet = yaml('dovecot', 'none') + '    plaintextBackendNetwork: true\n';
+    assert.doesNotThrow(() => parseConfig(privateNet, '/'));
+    assert.throws(() => parseConfig(yaml('dovecot', 'none') + '    plaintextBackendNetwork: false\n', '/'), ConfigError);
+  });
+
   it("popgate check exits 2 with 'config error: tenants.corp.tls: ...'", async () => {
     const dir = tempDir('imap-tls-config');
     try {
