@@ -1,4 +1,4 @@
-/** Composition root: config -> logger -> tenants, locks, TLS -> listeners; signals and reload. */
+/** Composition root: config -> logger -> Redis, tenants, locks, TLS -> listeners; signals and reload. */
 import type { SecureContext } from 'node:tls';
 import type { Config, ListenerConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
@@ -9,7 +9,9 @@ import { createLogger, type Logger } from './logger.js';
 import { Pop3Server, type BoundListener } from './pop3/server.js';
 import type { ServerContext } from './pop3/server-context.js';
 import { loadTlsContexts, type TlsContexts } from './pop3/tls-contexts.js';
-import { Tenants } from './tenants.js';
+import { RedisConnection, redisOptions } from './redis/connection.js';
+import { redisSizeBook } from './redis/sizes.js';
+import { Tenants, type StoreServices } from './tenants.js';
 
 export interface Gateway {
   readonly listeners: readonly BoundListener[];
@@ -28,12 +30,14 @@ export interface Gateway {
 }
 
 /**
- * Everything the config names that must exist before serving: TLS files, users files.
- * Throws ConfigError; used by `serve`, `check` and reload, so all refuse the same configs.
+ * Everything the config names that must exist before serving: TLS files (Redis's CA among
+ * them), users files. Throws ConfigError; used by `serve`, `check` and reload, so all refuse the
+ * same configs. `services`: what the stores get from the running gateway (none for `check`).
  */
-export async function loadResources(config: Config, logger: Logger, previous?: Tenants): Promise<Resources> {
+export async function loadResources(config: Config, logger: Logger, previous?: Tenants, services?: StoreServices): Promise<Resources> {
   const tls = config.tls === undefined ? undefined : loadTlsContexts(config.tls);
-  const tenants = await Tenants.load(config, logger, previous);
+  if (config.redis !== undefined) redisOptions(config.redis);
+  const tenants = await Tenants.load(config, logger, previous, services);
   const problems = tenants.check();
   if (problems.length > 0) {
     await tenants.discard();
@@ -64,8 +68,9 @@ interface Shared {
   readonly tenantSessions: TenantSessions;
 }
 
-async function buildContext(config: Config, shared: Shared, previous?: Tenants): Promise<ServerContext> {
-  const { tls, tenants, warnings } = await loadResources(config, shared.logger, previous);
+async function buildContext(config: Config, shared: Shared, redis: RedisConnection | undefined, previous?: Tenants): Promise<ServerContext> {
+  const services: StoreServices = redis === undefined ? {} : { sizeBook: (tenant) => redisSizeBook(redis, tenant) };
+  const { tls, tenants, warnings } = await loadResources(config, shared.logger, previous, services);
   for (const warning of warnings) shared.logger.warn({ warning }, `config warning: ${warning}`);
   const sharedSecretsAvailable = (): boolean => tenants.all().some(({ auth }) => auth.kind === 'local' && safe(() => auth.users.hasSecrets()));
   const contextOf = (contexts: TlsContexts | undefined, listener: ListenerConfig): SecureContext | undefined =>
@@ -84,7 +89,15 @@ async function buildContext(config: Config, shared: Shared, previous?: Tenants):
 
 export async function startGateway(config: Config, logger = createLogger(config.log.level)): Promise<Gateway> {
   const shared: Shared = { logger, locks: new InProcessLocks(), loginDelay: new LoginDelayTracker(), tenantSessions: new TenantSessions() };
-  let ctx = await buildContext(config, shared);
+  // One connection for the gateway's life (a reload keeps it); it connects when a store first needs it.
+  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, logger.child({ component: 'redis' }));
+  let ctx: ServerContext;
+  try {
+    ctx = await buildContext(config, shared, redis);
+  } catch (err) {
+    await redis?.close();
+    throw err;
+  }
   if (config.limits.idleTimeoutSeconds < 600) {
     logger.warn({ idleTimeoutSeconds: config.limits.idleTimeoutSeconds }, 'idle timeout below the RFC 1939 minimum of 10 minutes');
   }
@@ -94,7 +107,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
   const stopping = (): Error => new Error('the gateway is stopping');
   const reloadNow = async (next: Config): Promise<void> => {
     if (stopped !== undefined) throw stopping();
-    const fresh = await buildContext(next, shared, ctx.tenants);
+    const fresh = await buildContext(next, shared, redis, ctx.tenants);
     if (stopped !== undefined) {
       // Stopped while the stores were being created: nothing will serve on them.
       await fresh.retire();
@@ -102,6 +115,9 @@ export async function startGateway(config: Config, logger = createLogger(config.
     }
     if (JSON.stringify(next.listeners) !== JSON.stringify(ctx.config.listeners)) {
       logger.warn('listeners changed in the config: that needs a restart; the old listeners stay');
+    }
+    if (JSON.stringify(next.redis) !== JSON.stringify(ctx.config.redis)) {
+      logger.warn('redis changed in the config: that needs a restart; the running gateway keeps its Redis settings');
     }
     ctx = fresh;
     server.replaceContext(fresh);
@@ -125,7 +141,9 @@ export async function startGateway(config: Config, logger = createLogger(config.
       stopped ??= (async () => {
         logger.info({ graceMs }, 'stopping');
         await server.shutdown(graceMs);
+        // The stores hand their last sizes to Redis before it is closed.
         await ctx.retire();
+        await redis?.close();
         logger.info('stopped');
       })();
       return stopped;

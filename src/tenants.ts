@@ -1,5 +1,5 @@
 /** The live tenants: each config entry with its store, users file and certificate, and routing. */
-import type { MailStore } from '../adapters/contract.js';
+import type { MailStore, SizeBookFactory } from '../adapters/contract.js';
 import { adapterFor } from '../adapters/index.js';
 import type { Config, TenantConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
@@ -29,9 +29,16 @@ export interface Route {
   readonly recent: boolean;
 }
 
-async function createTenantStore(name: string, tc: TenantConfig, logger: Logger, sessionIdleMs: number): Promise<MailStore> {
+/** What the gateway offers every store besides its settings, logger and timeouts. */
+export interface StoreServices {
+  /** The gateway's size book (Redis) for a tenant, when it has one. */
+  readonly sizeBook?: (tenant: string) => SizeBookFactory;
+}
+
+async function createTenantStore(name: string, tc: TenantConfig, logger: Logger, sessionIdleMs: number, services: StoreServices): Promise<MailStore> {
   try {
-    return await adapterFor(tc.adapter).create(tc, { logger: logger.child({ tenant: name }), sessionIdleMs });
+    const sizeBook = services.sizeBook?.(name);
+    return await adapterFor(tc.adapter).create(tc, { logger: logger.child({ tenant: name }), sessionIdleMs, ...(sizeBook && { sizeBook }) });
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(err.issues.map((i) => `tenants.${name}.${i}`));
     throw err;
@@ -77,9 +84,10 @@ export class Tenants {
   /**
    * Creates the stores (each adapter loads its store module now, if no earlier tenant did).
    * `previous`: the generation being replaced by a reload; unchanged tenants are reused.
+   * `services`: what the gateway offers the stores it creates (none for `popgate check`).
    * Throws ConfigError; the stores created before the failure are released.
    */
-  static async load(config: Config, logger: Logger, previous?: Tenants): Promise<Tenants> {
+  static async load(config: Config, logger: Logger, previous?: Tenants, services: StoreServices = {}): Promise<Tenants> {
     const idleMs = config.limits.idleTimeoutSeconds * 1000;
     const tenants: Tenant[] = [];
     const reused: MailStore[] = [];
@@ -92,7 +100,7 @@ export class Tenants {
           tenants.push({ ...old, tls });
           reused.push(old.store);
         } else {
-          const store = await createTenantStore(name, tc, logger, idleMs);
+          const store = await createTenantStore(name, tc, logger, idleMs, services);
           created.push(store);
           tenants.push({ name, config: tc, store, auth: authModeOf(tc), tls });
         }

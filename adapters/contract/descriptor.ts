@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { MailStore } from './mailbox.js';
+import type { SizeBookFactory } from './size-book.js';
 
 /** What the gateway hands a store besides its settings. */
 export interface AdapterDeps {
@@ -15,6 +16,12 @@ export interface AdapterDeps {
   readonly logger: Logger;
   /** The POP3 idle timeout: backend connections must stay up at least this long while quiet. */
   readonly sessionIdleMs: number;
+  /**
+   * Where exact sizes outlive the process and are shared by the gateway's instances (Redis):
+   * given only when the gateway has such a place. A store that gets it uses it instead of its
+   * own file; either way it keeps an in-memory cache in front.
+   */
+  readonly sizeBook?: SizeBookFactory;
 }
 
 /**

@@ -41,7 +41,10 @@ const gmailTenantFields = {
   unitsPerSecond: z.number().int().min(1).default(250),
   /** Attempts per request for throttling, 5xx answers and network errors. */
   maxAttempts: z.number().int().min(1).max(10).default(5),
-  /** Where exact message sizes are kept across restarts (one folder per tenant); none: memory only. */
+  /**
+   * Where exact message sizes are kept across restarts (one folder per tenant) when the gateway
+   * has no `redis`; none: memory only.
+   */
   stateDir: z.string().min(1).optional(),
 };
 

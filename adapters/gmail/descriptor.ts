@@ -14,6 +14,6 @@ export const gmailAdapter: AdapterDescriptor<'gmail', typeof gmailTenantSchema> 
   describeBackend: (c, user) => `gmail ${user} (${c.query !== undefined ? `query ${c.query}` : `label ${c.label ?? 'INBOX'}`}, ${c.auth})`,
   async create(c, deps) {
     const { GmailStore } = await import('./store.js');
-    return new GmailStore(c, deps.logger);
+    return new GmailStore(c, deps);
   },
 };

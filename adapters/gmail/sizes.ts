@@ -1,14 +1,14 @@
 /**
  * Exact POP3 sizes (CRLF octets) of Gmail messages. `sizeEstimate` is documented as an estimate,
  * so a size is counted from the decoded `raw` bytes, streamed through once and never held. A
- * Gmail message never changes, so a count is kept for good: per tenant in memory and, with
- * `stateDir`, in a file that survives restarts.
+ * Gmail message never changes, so a count is kept for good under `user/id`: per tenant in memory
+ * and in the gateway's size book (Redis) or, without one, with `stateDir`, in a file.
  */
 import { setMaxListeners } from 'node:events';
 import { StoreError, type BackendLogin } from '../contract.js';
 import { CrlfSizeCounter } from '../shared/crlf-size.js';
 import { mapLimit } from '../shared/map-limit.js';
-import type { SizeStore } from '../shared/size-store.js';
+import type { KnownSizes } from '../shared/known-sizes.js';
 import { GmailHttpError } from './errors.js';
 import type { MessageReader } from './messages.js';
 
@@ -22,21 +22,22 @@ export interface Resolved {
 
 export class GmailSizes {
   constructor(
-    private readonly store: SizeStore,
+    private readonly store: KnownSizes,
     private readonly reader: MessageReader,
     private readonly concurrency: number,
   ) {}
 
-  ready(): Promise<void> {
-    return this.store.ready();
+  /** The sizes known for a listing (memory, then the book), in its order. */
+  known(login: BackendLogin, ids: readonly string[]): Promise<(number | undefined)[]> {
+    return this.store.known(ids.map((id) => keyOf(login, id)));
   }
 
   cached(login: BackendLogin, id: string): number | undefined {
-    return this.store.get(keyOf(login, id));
+    return this.store.cached(keyOf(login, id));
   }
 
   remember(login: BackendLogin, id: string, size: number): void {
-    this.store.set(keyOf(login, id), size);
+    this.store.remember(keyOf(login, id), size);
   }
 
   async resolve(login: BackendLogin, ids: readonly string[], signal: AbortSignal): Promise<Resolved> {

@@ -2,13 +2,12 @@
  * Gmail backend (Gmail API v1): each mailbox is a user's messages with a label (INBOX) or
  * matching a search. One connection pool, token source and size cache per tenant.
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
-import { ConfigError, type BackendLogin, type MailStore, type Maildrop, type MessageInfo, type SessionContext } from '../contract.js';
+import { ConfigError, type AdapterDeps, type BackendLogin, type MailStore, type Maildrop, type MessageInfo, type SessionContext } from '../contract.js';
 import { readServiceAccountKey, ServiceAccountTokens } from '../shared/google-service-account.js';
 import { loggableName } from '../shared/log-text.js';
-import { SizeStore } from '../shared/size-store.js';
+import { KnownSizes } from '../shared/known-sizes.js';
 import type { TokenSource } from '../shared/token-source.js';
 import { uidlFromHandle } from '../shared/uidl.js';
 import { createGmailAgent, GmailClient } from './client.js';
@@ -21,29 +20,26 @@ import { MessageReader } from './messages.js';
 import { PassthroughTokens } from './passthrough-token.js';
 import { GmailSizes } from './sizes.js';
 
-/** The size file in `stateDir`. */
-export const GMAIL_SIZE_FILE = 'gmail-sizes.jsonl';
-
 export class GmailStore implements MailStore {
   readonly kind = 'gmail';
   private readonly agent: Agent;
   private readonly client: GmailClient;
   private readonly reader: MessageReader;
-  private readonly sizeStore: SizeStore;
+  private readonly knownSizes: KnownSizes;
   private readonly sizes: GmailSizes;
   private readonly scope: ListingScope;
+  private readonly logger: Logger;
 
   constructor(
     private readonly cfg: GmailTenantConfig,
-    private readonly logger: Logger,
+    deps: AdapterDeps,
   ) {
+    this.logger = deps.logger;
     this.agent = createGmailAgent(cfg);
-    this.client = new GmailClient(cfg, this.agent, this.tokenSource(), logger);
+    this.client = new GmailClient(cfg, this.agent, this.tokenSource(), this.logger);
     this.reader = new MessageReader(this.client);
-    this.sizeStore = new SizeStore(cfg.stateDir === undefined ? undefined : join(cfg.stateDir, GMAIL_SIZE_FILE), GMAIL_SIZE_CACHE_ENTRIES, (err) =>
-      logger.error({ err: err.message }, 'gmail: cannot write the size file: sizes are measured again after a restart; check stateDir'),
-    );
-    this.sizes = new GmailSizes(this.sizeStore, this.reader, cfg.maxInFlightPerUser);
+    this.knownSizes = new KnownSizes({ kind: 'gmail', stateDir: cfg.stateDir, memory: { maxEntries: GMAIL_SIZE_CACHE_ENTRIES } }, deps);
+    this.sizes = new GmailSizes(this.knownSizes, this.reader, cfg.maxInFlightPerUser);
     this.scope = { label: cfg.label, query: cfg.query };
   }
 
@@ -56,15 +52,15 @@ export class GmailStore implements MailStore {
     const renewable = this.client.tokens.renewable;
     let listing;
     try {
-      await this.sizes.ready();
       listing = await listMailbox(this.client, login, this.scope, ctx.listSince, ctx.signal);
     } catch (err) {
       logOperatorProblem(this.logger, err, renewable, 'read', { session: ctx.sessionId, user: loggableName(login.user) });
       throw classifyGmailError(err, 'listing the mailbox', 'mailbox', renewable);
     }
+    const known = await this.sizes.known(login, listing.ids);
     let unknown = 0;
-    const messages = listing.ids.map((id): MessageInfo => {
-      const size = this.sizes.cached(login, id) ?? null;
+    const messages = listing.ids.map((id, i): MessageInfo => {
+      const size = known[i] ?? null;
       if (size === null) unknown++;
       return { id, uidl: uidlFromHandle(id), size };
     });
@@ -83,7 +79,7 @@ export class GmailStore implements MailStore {
   }
 
   async shutdown(): Promise<void> {
-    await this.sizeStore.flush();
+    await this.knownSizes.flush();
     await this.agent.destroy();
   }
 

@@ -58,6 +58,11 @@ export const restTenantSchema = z
     maxAttempts: z.number().int().min(1).max(10).default(4),
     /** Messages asked for per listing page (the store may return fewer). */
     pageSize: z.number().int().min(1).max(10_000).default(1000),
+    /**
+     * Where counted message sizes are kept across restarts (one folder per tenant) when the
+     * gateway has no `redis`; none: memory only.
+     */
+    stateDir: z.string().min(1).optional(),
   })
   .superRefine((t, ctx) => {
     const secrets = (t.secretFile === undefined ? 0 : 1) + (t.secretEnv === undefined ? 0 : 1);

@@ -5,7 +5,7 @@ import { restTenantSchema } from './config.js';
 export const restAdapter: AdapterDescriptor<'rest', typeof restTenantSchema> = {
   kind: 'rest',
   config: restTenantSchema,
-  pathKeys: ['users', 'secretFile'],
+  pathKeys: ['users', 'secretFile', 'stateDir'],
   auth: (c) =>
     c.auth === 'passthrough'
       ? // The store checks the POP3 password (passed on as basic auth); no tokens to pass.
@@ -15,6 +15,6 @@ export const restAdapter: AdapterDescriptor<'rest', typeof restTenantSchema> = {
   describeBackend: (c, user) => `rest ${c.baseUrl} mailbox ${c.mailbox.replaceAll('{user}', user)} (auth ${c.auth})`,
   async create(c, deps) {
     const { RestStore } = await import('./store.js');
-    return new RestStore(c, deps.logger, deps.sessionIdleMs);
+    return new RestStore(c, deps);
   },
 };

@@ -14,14 +14,14 @@ import { applyCommit, type CommitPlan, type CommitTarget } from './commit.js';
 import { describeRestError, operatorHint } from './errors.js';
 import { REST_READ_AHEAD_CONCURRENCY, REST_TOP_FIRST_RANGE } from './limits.js';
 import type { MessageReader, MessageRef } from './messages.js';
-import type { SizeCache } from './size-cache.js';
+import type { MailboxSizes } from './size-cache.js';
 import { measureSizes } from './sizes.js';
 
 export interface RestMessage extends MessageInfo, MessageRef {}
 
 export interface RestDropDeps extends CommitTarget {
   readonly reader: MessageReader;
-  readonly sizes: SizeCache;
+  readonly sizes: MailboxSizes;
   readonly plan: CommitPlan;
   readonly credentialsChecked: boolean;
 }

@@ -15,8 +15,8 @@ export const REST_RETRY_AFTER_MAX_MS = 30_000;
 /** Requests in flight for one session's read-ahead. */
 export const REST_READ_AHEAD_CONCURRENCY = 8;
 /**
- * Memory for cached CRLF sizes per tenant (ids + ETags), as in the S3 adapter: the estimate per
- * entry is its key plus this overhead.
+ * Memory for cached CRLF sizes per tenant (mailboxes, ids and ETags), as in the S3 adapter: the
+ * estimate per entry is its key plus this overhead.
  */
 export const REST_SIZE_CACHE_BYTES = 32 * 1024 * 1024;
 export const REST_SIZE_CACHE_ENTRY_OVERHEAD = 128;

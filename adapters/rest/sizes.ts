@@ -9,12 +9,12 @@ import { SIZE_RESOLVE_CONCURRENCY } from '../shared/limits.js';
 import { mapLimit } from '../shared/map-limit.js';
 import { classifyRestError } from './errors.js';
 import type { MessageReader, MessageRef } from './messages.js';
-import type { SizeCache } from './size-cache.js';
+import type { MailboxSizes } from './size-cache.js';
 
 /** A size, or why the message could not be measured (gone since the listing). */
 export type Measured = { readonly size: number } | { readonly size: number; readonly gone: StoreError };
 
-export async function measureSizes(reader: MessageReader, cache: SizeCache, msgs: readonly MessageRef[], signal: AbortSignal): Promise<Measured[]> {
+export async function measureSizes(reader: MessageReader, cache: MailboxSizes, msgs: readonly MessageRef[], signal: AbortSignal): Promise<Measured[]> {
   // Every request in flight listens on the signal: one of our own, allowed that many listeners,
   // which also stops the others when one fails the batch.
   const batch = new AbortController();

@@ -3,13 +3,15 @@
  * and one size cache per tenant, shared by all its sessions.
  */
 import type { Logger } from 'pino';
-import type { BackendLogin, MailStore, Maildrop, SessionContext } from '../contract.js';
+import type { AdapterDeps, BackendLogin, MailStore, Maildrop, SessionContext } from '../contract.js';
+import { KnownSizes } from '../shared/known-sizes.js';
 import { uidlFromHandle } from '../shared/uidl.js';
 import type { CommitPlan } from './commit.js';
 import type { RestTenantConfig } from './config.js';
 import { RestDrop, type RestMessage } from './drop.js';
 import { classifyRestError, describeRestError, operatorHint } from './errors.js';
 import { RestClient } from './http.js';
+import { REST_SIZE_CACHE_BYTES, REST_SIZE_CACHE_ENTRY_OVERHEAD } from './limits.js';
 import { listMailbox } from './listing.js';
 import { renderMailbox } from './mailbox-name.js';
 import { MessageReader } from './messages.js';
@@ -19,16 +21,23 @@ import { SizeCache } from './size-cache.js';
 export class RestStore implements MailStore {
   readonly kind = 'rest';
   private readonly client: RestClient;
-  private readonly sizes = new SizeCache();
+  private readonly sizes: SizeCache;
   private readonly authorization: (login: BackendLogin) => string;
   /** The store checks the POP3 password: a 401 is the user's, not the operator's. */
   private readonly passthrough: boolean;
+  private readonly logger: Logger;
 
   constructor(
     private readonly cfg: RestTenantConfig,
-    private readonly logger: Logger,
-    sessionIdleMs: number,
+    deps: AdapterDeps,
   ) {
+    this.logger = deps.logger;
+    this.sizes = new SizeCache(
+      new KnownSizes(
+        { kind: 'rest', stateDir: cfg.stateDir, memory: { maxOctets: REST_SIZE_CACHE_BYTES, entryOverhead: REST_SIZE_CACHE_ENTRY_OVERHEAD } },
+        deps,
+      ),
+    );
     this.authorization = authorizer(cfg);
     this.passthrough = cfg.auth === 'passthrough';
     this.client = new RestClient({
@@ -37,7 +46,7 @@ export class RestStore implements MailStore {
       requestTimeoutMs: cfg.requestTimeoutMs,
       maxAttempts: cfg.maxAttempts,
       // A body is read at the POP3 client's pace: quiet for as long as the client may be.
-      bodyIdleMs: sessionIdleMs + 60_000,
+      bodyIdleMs: deps.sessionIdleMs + 60_000,
     });
   }
 
@@ -57,9 +66,13 @@ export class RestStore implements MailStore {
       if (hint !== undefined) this.logger.error({ session: ctx.sessionId, err: describeRestError(err) }, hint);
       throw classifyRestError(err, `listing mailbox ${mailbox}`, 'mailbox', this.passthrough);
     }
+    const sizes = this.sizes.of(mailbox);
+    const unsized = listing.items.filter((item) => item.size === undefined);
+    const found = await sizes.known(unsized.map((item) => ({ restId: item.id, etag: item.etag })));
+    const cached = new Map(unsized.map((item, j) => [item.id, found[j]]));
     let unknown = 0;
     const messages = listing.items.map((item, i): RestMessage => {
-      const size = item.size ?? this.sizes.get({ restId: item.id, etag: item.etag }) ?? null;
+      const size = item.size ?? cached.get(item.id) ?? null;
       if (size === null) unknown++;
       return { id: String(i), uidl: uidlFromHandle(item.id), size, restId: item.id, etag: item.etag };
     });
@@ -80,7 +93,7 @@ export class RestStore implements MailStore {
       mailbox,
       authorization,
       reader: new MessageReader(this.client, mailbox, authorization),
-      sizes: this.sizes,
+      sizes,
       plan: this.commitPlan(login),
       credentialsChecked: this.passthrough,
       logger: this.logger.child({ session: ctx.sessionId }),
@@ -88,6 +101,7 @@ export class RestStore implements MailStore {
   }
 
   async shutdown(): Promise<void> {
+    await this.sizes.flush();
     await this.client.close();
   }
 

@@ -58,6 +58,11 @@ const s3TenantFields = {
    * only further on (see README "S3").
    */
   sizes: z.enum(['exact', 'probe']).default('exact'),
+  /**
+   * Where exact sizes are kept across restarts (one folder per tenant) when the gateway has no
+   * `redis`; none: memory only.
+   */
+  stateDir: z.string().min(1).optional(),
 };
 
 /**

@@ -1,13 +1,14 @@
 /**
  * CRLF sizes by key + ETag (an object version never changes), bounded by the memory it holds,
  * not by a count: keys may be 1,000 octets long, and 200,000 of those would hold 300 MB.
- * One cache per tenant store, so the tenant's bucket is implied.
+ * One cache per tenant store, so the tenant's bucket is implied. Exact sizes also go to the
+ * gateway's size book (Redis) or, without one, with `stateDir`, to a file.
  *
  * A size taken from a probe (`sizes: probe`) is kept as a guess: it saves the next session the
- * probe, but is never announced as exact at login, and RETR (or a whole TOP) replaces it.
+ * probe, but is never announced as exact at login, never leaves the process, and RETR (or a
+ * whole TOP) replaces it.
  */
-import { LRUCache } from 'lru-cache';
-import { S3_SIZE_CACHE_BYTES, S3_SIZE_CACHE_ENTRY_OVERHEAD } from './limits.js';
+import type { KnownSizes } from '../shared/known-sizes.js';
 import type { S3Object } from './objects.js';
 
 export interface CachedSize {
@@ -15,35 +16,40 @@ export interface CachedSize {
   readonly exact: boolean;
 }
 
-/** Octets a string holds in V8: one per character, two when any is outside Latin-1. */
-function stringOctets(s: string): number {
-  // eslint-disable-next-line no-control-regex -- the Latin-1 range starts at NUL
-  return /[^\x00-\xff]/.test(s) ? 2 * s.length : s.length;
-}
-
 export class SizeCache {
-  // Guesses are stored negated (a listed message is never empty, so 0 is never a size): one
-  // number per entry rather than an object.
-  private readonly lru = new LRUCache<string, number>({
-    maxSize: S3_SIZE_CACHE_BYTES,
-    sizeCalculation: (_, key) => stringOctets(key) + S3_SIZE_CACHE_ENTRY_OVERHEAD,
-  });
+  constructor(private readonly sizes: KnownSizes) {}
 
   get(obj: S3Object): CachedSize | undefined {
     if (obj.etag === undefined) return undefined;
-    const v = this.lru.get(cacheKey(obj));
-    return v === undefined ? undefined : v > 0 ? { size: v, exact: true } : { size: -v, exact: false };
+    return decoded(this.sizes.cached(cacheKey(obj)));
+  }
+
+  /** Exact sizes known for these objects (memory, then the book), in their order. */
+  async exact(objects: readonly S3Object[]): Promise<(number | undefined)[]> {
+    const tagged = objects.flatMap((o, i) => (o.etag === undefined ? [] : [i]));
+    const found = await this.sizes.known(tagged.map((i) => cacheKey(objects[i] as S3Object)));
+    const out = new Array<number | undefined>(objects.length);
+    tagged.forEach((i, j) => {
+      const c = decoded(found[j]);
+      if (c?.exact === true) out[i] = c.size;
+    });
+    return out;
   }
 
   set(obj: S3Object, size: number, exact: boolean): void {
-    // Without an ETag there is no way to tell a replaced object from the one measured.
-    if (obj.etag !== undefined && size > 0) this.lru.set(cacheKey(obj), exact ? size : -size);
+    // Without an ETag there is no way to tell a replaced object from the one measured. Guesses
+    // are stored negated (a listed message is never empty, so 0 is never a size): one number
+    // per entry rather than an object.
+    if (obj.etag !== undefined && size > 0) this.sizes.remember(cacheKey(obj), exact ? size : -size, exact);
   }
 
-  /** Estimated octets held (for tests and figures). */
-  get heldOctets(): number {
-    return this.lru.calculatedSize;
+  flush(): Promise<void> {
+    return this.sizes.flush();
   }
+}
+
+function decoded(v: number | undefined): CachedSize | undefined {
+  return v === undefined ? undefined : v > 0 ? { size: v, exact: true } : { size: -v, exact: false };
 }
 
 function cacheKey(obj: S3Object): string {

@@ -36,10 +36,13 @@ export class CrlfSizes {
     private readonly mode: SizeMode,
   ) {}
 
-  /** A size known exactly (for the login listing); guesses are not. */
-  exact(obj: S3Object): number | undefined {
-    const c = this.cache.get(obj);
-    return c?.exact === true ? c.size : undefined;
+  /** Sizes known exactly (for the login listing), in the objects' order; guesses are not. */
+  exact(objects: readonly S3Object[]): Promise<(number | undefined)[]> {
+    return this.cache.exact(objects);
+  }
+
+  flush(): Promise<void> {
+    return this.cache.flush();
   }
 
   cached(obj: S3Object): CachedSize | undefined {

@@ -4,13 +4,15 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
-import { ConfigError, type BackendLogin, type MailStore, type Maildrop, type SessionContext } from '../contract.js';
+import { ConfigError, type AdapterDeps, type BackendLogin, type MailStore, type Maildrop, type SessionContext } from '../contract.js';
+import { KnownSizes } from '../shared/known-sizes.js';
 import { uidlFromHandle } from '../shared/uidl.js';
 import { createS3Client } from './client.js';
 import type { S3TenantConfig } from './config.js';
 import type { CommitPlan } from './commit.js';
 import { S3Drop, type S3Message } from './drop.js';
 import { classifyS3Error, logOperatorProblem } from './errors.js';
+import { S3_SIZE_CACHE_BYTES, S3_SIZE_CACHE_ENTRY_OVERHEAD } from './limits.js';
 import { listMailbox } from './listing.js';
 import { ObjectReader } from './objects.js';
 import { overlapProblem, renderPrefix, userSegmentsOf } from './prefix.js';
@@ -26,12 +28,13 @@ export class S3Store implements MailStore {
   private readonly moveTemplate: string | undefined;
   /** Path segments of `{user}` for every login of this tenant (see prefix.ts). */
   private readonly userSegments: number;
+  private readonly logger: Logger;
 
   constructor(
     private readonly cfg: S3TenantConfig,
-    private readonly logger: Logger,
-    sessionIdleMs: number,
+    deps: AdapterDeps,
   ) {
+    this.logger = deps.logger;
     this.moveTemplate = cfg.deleteMode.startsWith('move:') ? cfg.deleteMode.slice('move:'.length) : undefined;
     const overlap = this.moveTemplate === undefined ? undefined : overlapProblem(cfg.prefix, this.moveTemplate);
     if (overlap !== undefined) {
@@ -40,9 +43,13 @@ export class S3Store implements MailStore {
       throw new ConfigError([`deleteMode: the move prefix and the mailbox prefix must not overlap: ${overlap}`]);
     }
     this.userSegments = userSegmentsOf(cfg.userName);
-    this.client = createS3Client(cfg, sessionIdleMs);
+    this.client = createS3Client(cfg, deps.sessionIdleMs);
     this.reader = new ObjectReader(this.client, cfg.bucket);
-    this.sizes = new CrlfSizes(new SizeCache(), this.reader, cfg.sizes);
+    const known = new KnownSizes(
+      { kind: 's3', stateDir: cfg.stateDir, memory: { maxOctets: S3_SIZE_CACHE_BYTES, entryOverhead: S3_SIZE_CACHE_ENTRY_OVERHEAD } },
+      deps,
+    );
+    this.sizes = new CrlfSizes(new SizeCache(known), this.reader, cfg.sizes);
   }
 
   lockKey(login: BackendLogin): string {
@@ -62,9 +69,10 @@ export class S3Store implements MailStore {
       logOperatorProblem(this.logger, err, 'mailbox', { session: ctx.sessionId, bucket: this.cfg.bucket });
       throw classifyS3Error(err, `listing ${prefix}`, 'mailbox');
     }
+    const exact = await this.sizes.exact(listing.objects);
     let unknown = 0;
     const messages = listing.objects.map((o, i): S3Message => {
-      const size = this.sizes.exact(o) ?? null;
+      const size = exact[i] ?? null;
       if (size === null) unknown++;
       return {
         id: String(i),
@@ -99,6 +107,7 @@ export class S3Store implements MailStore {
   }
 
   async shutdown(): Promise<void> {
+    await this.sizes.flush();
     this.client.destroy();
   }
 

@@ -62,10 +62,12 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
     tenants[name] =
       own.certificate === undefined ? own : { ...own, certificate: { ...own.certificate, cert: abs(own.certificate.cert), key: abs(own.certificate.key) } };
   }
+  const redisCa = cfg.redis?.tls?.ca;
   return {
     ...cfg,
     tenants,
     tls: cfg.tls && { cert: abs(cfg.tls.cert), key: abs(cfg.tls.key) },
+    redis: cfg.redis && (redisCa === undefined ? cfg.redis : { ...cfg.redis, tls: { ...cfg.redis.tls, ca: abs(redisCa) } }),
   };
 }
 

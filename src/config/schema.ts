@@ -112,6 +112,46 @@ export const authSchema = z.strictObject({
   apop: z.boolean().default(false),
 });
 
+const REDIS_URL_FORM = 'redis://[[user]:password@]host[:port][/db], or rediss:// for TLS';
+
+/** Why a Redis URL cannot be used, or undefined. Never repeats the URL: it may hold a password. */
+function redisUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `not a URL; expected ${REDIS_URL_FORM}`;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return `must start with redis:// or rediss:// (${REDIS_URL_FORM})`;
+  if (url.hostname === '') return `names no host (${REDIS_URL_FORM})`;
+  if (!/^\/?\d{0,5}$/.test(url.pathname)) return `the path must be a database number (${REDIS_URL_FORM})`;
+  if (url.search !== '' || url.hash !== '') return `takes no query or fragment (${REDIS_URL_FORM})`;
+  return undefined;
+}
+
+/**
+ * The gateway's Redis: where state shared by its instances lives. Today that is the exact
+ * message sizes of the Gmail, REST and S3 tenants (instead of their `stateDir` files).
+ */
+export const redisSchema = z
+  .strictObject({
+    /** Never logged, never repeated in an error: it may hold a password. */
+    url: z.string().superRefine((u, ctx) => {
+      const problem = redisUrlProblem(u);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    /** Starts every key popgate writes, so one Redis can serve several gateways or applications. */
+    keyPrefix: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,64}$/, '1-64 printable ASCII characters, no spaces')
+      .default('popgate:'),
+    /** With a rediss:// URL: the CA that signed the server's certificate (PEM), if not a public one. */
+    tls: z.strictObject({ ca: z.string().min(1).optional() }).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.tls !== undefined && !r.url.startsWith('rediss://')) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'needs a rediss:// url (TLS)' });
+  });
+
 export const configSchema = z
   .strictObject({
     listeners: z.array(listenerSchema).min(1),
@@ -130,6 +170,7 @@ export const configSchema = z
     /** Dovecot-style client workarounds; `outlook-no-nuls` turns NUL octets into 0x80. */
     workarounds: z.array(z.enum(['outlook-no-nuls'])).default([]),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+    redis: redisSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     const names = Object.keys(cfg.tenants);
@@ -147,3 +188,4 @@ export type Config = z.infer<typeof configSchema>;
 export type ListenerConfig = z.infer<typeof listenerSchema>;
 export type TenantConfig = z.infer<typeof tenantSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
+export type RedisConfig = z.infer<typeof redisSchema>;

@@ -87,6 +87,16 @@ describe('popgate serve/check: config errors', () => {
     { name: 'a YAML syntax error', text: 'listeners: [\n', key: /^config error: yaml: /m },
     { name: 'a YAML alias bomb', text: aliasBomb(), key: /^config error: yaml: Excessive alias count/m },
     {
+      name: 'a redis url that is not one (its password is not echoed)',
+      text: VALID(1110, "redis: { url: 'http://:plaintext-secret@127.0.0.1:6379' }"),
+      key: /^config error: redis\.url: must start with redis:\/\/ or rediss:\/\//m,
+    },
+    {
+      name: 'a redis TLS CA file that is missing',
+      text: VALID(1110, "redis: { url: 'rediss://127.0.0.1:6379', tls: { ca: nope-ca.pem } }"),
+      key: /^config error: redis\.tls\.ca: cannot read .*nope-ca\.pem: ENOENT/m,
+    },
+    {
       name: 'a users file with a plaintext password',
       text: VALID(1110).replace('users.yaml', 'bad-users.yaml'),
       key: /^config error: tenants\.main\.users: .*bob\.password/m,

@@ -66,7 +66,7 @@ describe('S3 tenant config', () => {
   const storeFor = (tenantText: string): S3Store => {
     const tenant = parseConfig(config(tenantText), '/').tenants.mail;
     assert.equal(tenant?.adapter, 's3');
-    return new S3Store(tenant, createLogger('silent'), 600_000);
+    return new S3Store(tenant, { logger: createLogger('silent'), sessionIdleMs: 600_000 });
   };
   const overlapRefused = (err: unknown): boolean =>
     err instanceof ConfigError && /deleteMode: the move prefix and the mailbox prefix must not overlap/.test(err.message);

@@ -56,4 +56,31 @@ describe('config validation', () => {
     const withCert = parseConfig(tenant('certificate: { cert: tls/a.pem, key: /k/a.key }'), '/etc/popgate').tenants.main;
     assert.deepEqual(withCert?.certificate, { cert: '/etc/popgate/tls/a.pem', key: '/k/a.key' }, 'relative to the config file');
   });
+
+  it('redis: a URL that cannot work is refused with what to write instead, never echoing it; tls needs rediss://', () => {
+    const redis = (settings: string): string => valid + `redis: ${settings}\n`;
+    const refused: [string, RegExp][] = [
+      [
+        "{ url: 'http://:hunter2@cache:6379' }",
+        /^redis\.url: must start with redis:\/\/ or rediss:\/\/ \(redis:\/\/\[\[user\]:password@\]host\[:port\]\[\/db\]/m,
+      ],
+      ["{ url: 'cache.internal:6379' }", /^redis\.url: must start with redis:\/\//m],
+      ["{ url: 'not a url' }", /^redis\.url: not a URL; expected redis:\/\//m],
+      ["{ url: 'redis://' }", /^redis\.url: names no host/m],
+      ["{ url: 'redis://:hunter2@cache/zero' }", /^redis\.url: the path must be a database number/m],
+      ["{ url: 'redis://cache?db=1' }", /^redis\.url: takes no query or fragment/m],
+      ["{ url: 'redis://cache', tls: { ca: ca.pem } }", /^redis\.tls: needs a rediss:\/\/ url/m],
+      ["{ url: 'redis://cache', keyPrefix: 'two words' }", /^redis\.keyPrefix: /m],
+      ["{ url: 'redis://cache', password: x }", /^redis: .*password/m],
+      ['{ keyPrefix: x }', /^redis\.url: /m],
+    ];
+    for (const [settings, want] of refused) {
+      const found = issues(redis(settings)).join('\n');
+      assert.match(found, want, settings);
+      assert.ok(!found.includes('hunter2'), `the URL's password is not repeated: ${found}`);
+    }
+    const cfg = parseConfig(redis("{ url: 'rediss://:pw@cache.internal:6380/2', tls: { ca: tls/redis-ca.pem } }"), '/etc/popgate');
+    assert.deepEqual(cfg.redis, { url: 'rediss://:pw@cache.internal:6380/2', keyPrefix: 'popgate:', tls: { ca: '/etc/popgate/tls/redis-ca.pem' } });
+    assert.equal(parseConfig(valid, '/etc/popgate').redis, undefined, 'no redis unless configured');
+  });
 });

@@ -1,8 +1,8 @@
 /**
  * One-way layering: the POP3 core stands on the adapter contract alone, adapters never reach
- * into src/, and the heavy client libraries (AWS SDK, imapflow) load only when a tenant needs
- * them. Checked on what Node actually loads (a resolve hook in a child process) and on the
- * import specifiers of the sources.
+ * into src/, and the heavy client libraries (AWS SDK, imapflow, ioredis) load only when a
+ * tenant needs them. Checked on what Node actually loads (a resolve hook in a child process) and
+ * on the import specifiers of the sources.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The repository root (this file runs as dist/test/unit/layering.test.js). */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const DIST = join(ROOT, 'dist');
-const HEAVY = ['@aws-sdk', 'imapflow'];
+const HEAVY = ['@aws-sdk', 'imapflow', 'ioredis'];
 
 const hookDir = mkdtempSync(join(tmpdir(), 'popgate-layering-'));
 after(() => rmSync(hookDir, { recursive: true, force: true }));
@@ -57,6 +57,11 @@ describe('what loading a layer loads', () => {
     assert.ok(
       urls.some((u) => u.includes('imapflow')),
       'the IMAP store loads imapflow',
+    );
+    // The gateway imports ioredis only once a store asks for Redis; the tests' helper does at once.
+    assert.ok(
+      loadedBy('test/helpers/redis-server.js').some((u) => u.includes('ioredis')),
+      'the hook sees ioredis',
     );
   });
 
