@@ -5,9 +5,11 @@
  *  - mailbox: what a POP3 session asks of a store (MailStore, Maildrop and the optional add-ons);
  *  - store-error: how a store says why it failed (the core picks the client's reply from it);
  *  - descriptor: how an adapter plugs in (its settings, auth mode and store factory);
- *  - config-error: settings that cannot work, refused by a schema or by a store's creation.
+ *  - config-error: settings that cannot work, refused by a schema or by a store's creation;
+ *  - token-source: where a store gets an OAuth bearer token for a login.
  */
 export * from './contract/config-error.js';
 export * from './contract/descriptor.js';
 export * from './contract/mailbox.js';
 export * from './contract/store-error.js';
+export * from './contract/token-source.js';

@@ -57,11 +57,12 @@ export function classifyGmailError(err: unknown, doing: string, scope: GmailScop
 /** What an operator must change, when the failure says so. */
 export function operatorHint(err: unknown, renewable: boolean): string | undefined {
   if (!(err instanceof GmailHttpError)) return undefined;
-  if (err.status === 401 && renewable) return "gmail: Google refused a freshly minted token: check the service account's domain-wide delegation and scopes";
+  if (err.status === 401 && renewable)
+    return "gmail: Google refused a freshly minted token: check the service account's domain-wide delegation and scopes (auth: serviceAccount), or the scopes of the identity provider's consent (auth: grant)";
   if (err.status !== 403 || isRateLimit(err.status, err.reason)) return undefined;
   if (err.reason === 'insufficientPermissions' || err.reason === 'forbidden') {
     return renewable
-      ? "gmail: the token lacks the scope this deleteMode needs: grant the service account's client id that scope (Admin console > Domain-wide delegation), or choose a deleteMode the granted scope allows"
+      ? "gmail: the token lacks the scope this deleteMode needs: grant the service account's client id that scope (Admin console > Domain-wide delegation), or add it to the identity provider's scopes and have users link again (auth: grant), or choose a deleteMode the granted scope allows"
       : "gmail: the client's token lacks the scope this deleteMode needs (gmail.modify, or https://mail.google.com/ for delete): have users grant it, or set deleteMode: keep";
   }
   if (err.reason === 'domainPolicy') return "gmail: the Workspace domain's policy forbids Gmail API access for this app: an administrator must allow it";

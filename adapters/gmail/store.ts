@@ -36,6 +36,8 @@ export class GmailStore implements MailStore {
   constructor(
     private readonly cfg: GmailTenantConfig,
     private readonly logger: Logger,
+    /** The gateway's tokens for `auth: grant` (the account's linked grant). */
+    private readonly grantTokens?: TokenSource,
   ) {
     this.agent = createGmailAgent(cfg);
     this.client = new GmailClient(cfg, this.agent, this.tokenSource(), logger);
@@ -89,6 +91,10 @@ export class GmailStore implements MailStore {
 
   private tokenSource(): TokenSource {
     if (this.cfg.auth === 'passthrough') return new PassthroughTokens();
+    if (this.cfg.auth === 'grant') {
+      if (this.grantTokens === undefined) throw new ConfigError(['auth: grant needs the gateway to hand the store a token source']);
+      return this.grantTokens;
+    }
     const account = readServiceAccountKey(this.cfg.serviceAccountKey as string);
     if (typeof account === 'string') throw new ConfigError([`serviceAccountKey: ${account}`]);
     return new ServiceAccountTokens(account, this.cfg.tokenUrl, scopeFor(this.cfg), this.agent, this.logger);

@@ -3,7 +3,7 @@
  * and one size cache per tenant, shared by all its sessions.
  */
 import type { Logger } from 'pino';
-import type { BackendLogin, MailStore, Maildrop, SessionContext } from '../contract.js';
+import type { BackendLogin, MailStore, Maildrop, SessionContext, TokenSource } from '../contract.js';
 import { uidlFromHandle } from '../shared/uidl.js';
 import type { CommitPlan } from './commit.js';
 import type { RestTenantConfig } from './config.js';
@@ -13,14 +13,14 @@ import { RestClient } from './http.js';
 import { listMailbox } from './listing.js';
 import { renderMailbox } from './mailbox-name.js';
 import { MessageReader } from './messages.js';
-import { authorizer } from './secret.js';
+import { authorizer, type SessionAuth } from './secret.js';
 import { SizeCache } from './size-cache.js';
 
 export class RestStore implements MailStore {
   readonly kind = 'rest';
   private readonly client: RestClient;
   private readonly sizes = new SizeCache();
-  private readonly authorization: (login: BackendLogin) => string;
+  private readonly authorization: (login: BackendLogin) => SessionAuth;
   /** The store checks the POP3 password: a 401 is the user's, not the operator's. */
   private readonly passthrough: boolean;
 
@@ -28,8 +28,10 @@ export class RestStore implements MailStore {
     private readonly cfg: RestTenantConfig,
     private readonly logger: Logger,
     sessionIdleMs: number,
+    /** The gateway's tokens for `auth: grant` (the account's linked grant). */
+    tokens?: TokenSource,
   ) {
-    this.authorization = authorizer(cfg);
+    this.authorization = authorizer(cfg, tokens);
     this.passthrough = cfg.auth === 'passthrough';
     this.client = new RestClient({
       baseUrl: cfg.baseUrl,
@@ -48,10 +50,10 @@ export class RestStore implements MailStore {
   async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
     const started = Date.now();
     const mailbox = renderMailbox(this.cfg.mailbox, login);
-    const authorization = this.authorization(login);
+    const auth = this.authorization(login);
     let listing;
     try {
-      listing = await listMailbox(this.client, mailbox, authorization, this.cfg.pageSize, ctx.signal, ctx.listSince);
+      listing = await listMailbox(this.client, mailbox, auth, this.cfg.pageSize, ctx.signal, ctx.listSince);
     } catch (err) {
       const hint = operatorHint(err, this.passthrough);
       if (hint !== undefined) this.logger.error({ session: ctx.sessionId, err: describeRestError(err) }, hint);
@@ -78,8 +80,8 @@ export class RestStore implements MailStore {
     return new RestDrop(messages, {
       client: this.client,
       mailbox,
-      authorization,
-      reader: new MessageReader(this.client, mailbox, authorization),
+      auth,
+      reader: new MessageReader(this.client, mailbox, auth),
       sizes: this.sizes,
       plan: this.commitPlan(login),
       credentialsChecked: this.passthrough,
