@@ -8,7 +8,7 @@
  * Two clients are registered: popgate (authorization code + PKCE, refresh, client credentials;
  * client_secret_post) and a resource server that introspects tokens (Dovecot's oauth2 passdb,
  * the HTTP stand-ins). Access tokens carry a `username` claim in introspection: the user's email
- * for user tokens, `appDomain` for client-credentials tokens (see dovecotOauth2Ext).
+ * for user tokens, `app@<appDomain>` for client-credentials tokens (see dovecotOauth2Ext).
  *
  * consent() drives the login and consent pages over HTTP as a browser would (GET the pages,
  * submit their forms, carry cookies), and returns the redirect back to popgate.
@@ -32,7 +32,7 @@ export interface IdpOptions {
   readonly issuerPath?: string;
   /** Lifetime of access tokens (default 3600 s); changeable later through `accessTokenTtlSec`. */
   readonly accessTokenTtlSec?: number;
-  /** The `username` client-credentials tokens carry (the domain an app-only token may open). */
+  /** The domain an app-only token may open: client-credentials tokens carry `username: app@<appDomain>`. */
   readonly appDomain?: string;
 }
 
@@ -208,7 +208,8 @@ export async function startTestIdp(opts: IdpOptions): Promise<TestIdp> {
       return { accountId: id, claims: async () => ({ sub: id, email: user.email, email_verified: true }) };
     },
     async extraTokenClaims(_ctx: KoaContextWithOIDC, token) {
-      if (token.kind === 'ClientCredentials') return opts.appDomain === undefined ? undefined : { username: opts.appDomain };
+      // Dovecot puts both the login name and this value through username_format: with `%d` both become the domain.
+      if (token.kind === 'ClientCredentials') return opts.appDomain === undefined ? undefined : { username: `app@${opts.appDomain}` };
       const accountId = (token as { accountId?: string }).accountId;
       const user = accountId === undefined ? undefined : users.get(accountId);
       return user === undefined ? undefined : { username: user.email };
