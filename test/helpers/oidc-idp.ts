@@ -62,6 +62,8 @@ export interface TestIdp {
   introspect(token: string): Promise<IntrospectionAnswer>;
   /** Logs in as `user`, consents (or declines) and returns where the provider sends the browser back. */
   consent(authorizationUrl: URL, user: { readonly login: string; readonly password: string }, opts?: { readonly decline?: boolean }): Promise<URL>;
+  /** Ends one access token at the provider (its grant lives on), as an early expiry would. */
+  revokeAccessToken(token: string): void;
   /** Every token value the provider issued that is still stored (access, refresh, client credentials). */
   issuedTokens(): string[];
   /** Revokes every grant of the account at the provider (its refresh and access tokens stop working); resolves how many. */
@@ -365,6 +367,9 @@ export async function startTestIdp(opts: IdpOptions): Promise<TestIdp> {
         else throw new Error(`unexpected page: ${page.slice(0, 300)}`);
       }
       throw new Error('the consent did not finish in 12 steps');
+    },
+    revokeAccessToken(token) {
+      store.model('AccessToken').delete(token);
     },
     issuedTokens() {
       // Opaque tokens: the stored id is the token value itself.
