@@ -81,7 +81,10 @@ class MemoryStore {
 
   model(name: string): Map<string, { payload: AdapterPayload; expiresAt: number | undefined }> {
     let m = this.models.get(name);
-    if (m === undefined) this.models.set(name, (m = new Map()));
+    if (m === undefined) {
+      m = new Map<string, { payload: AdapterPayload; expiresAt: number | undefined }>();
+      this.models.set(name, m);
+    }
     return m;
   }
 
@@ -96,7 +99,7 @@ class MemoryStore {
       }
       return r.payload;
     };
-    const store = this;
+    const models = this.models;
     return {
       async upsert(id, payload, expiresIn) {
         records.set(id, { payload, expiresAt: expiresIn === undefined ? undefined : Date.now() + expiresIn * 1000 });
@@ -120,7 +123,7 @@ class MemoryStore {
         records.delete(id);
       },
       async revokeByGrantId(grantId) {
-        for (const model of store.models.values()) for (const [id, r] of model) if (r.payload.grantId === grantId) model.delete(id);
+        for (const model of models.values()) for (const [id, r] of model) if (r.payload.grantId === grantId) model.delete(id);
       },
     };
   }
@@ -145,9 +148,10 @@ export async function startTestIdp(opts: IdpOptions): Promise<TestIdp> {
   const appOnlyScope = 'imap.app';
   const issuerPath = (opts.issuerPath ?? '').replace(/\/+$/, '');
 
-  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** Set once the provider exists (its issuer needs the port, so the server listens first). */
+  const route: { handle?: (req: IncomingMessage, res: ServerResponse) => void } = {};
   const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => (handler === undefined ? res.writeHead(503).end() : handler(req, res)));
+  const server: Server = createServer((req, res) => (route.handle === undefined ? res.writeHead(503).end() : route.handle(req, res)));
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
@@ -274,7 +278,7 @@ export async function startTestIdp(opts: IdpOptions): Promise<TestIdp> {
     return provider.interactionFinished(req, res, { consent: { grantId: saved } }, { mergeWithLastSubmission: true });
   }
 
-  handler = (req, res) => {
+  route.handle = (req, res) => {
     const url = req.url ?? '/';
     if (issuerPath !== '' && !url.startsWith(`${issuerPath}/`)) return void res.writeHead(404).end();
     const path = url.slice(issuerPath.length).split('?')[0] as string;

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The repository root (this file runs as dist/test/unit/layering.test.js). */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const DIST = join(ROOT, 'dist');
-const HEAVY = ['@aws-sdk', 'imapflow'];
+const HEAVY = ['@aws-sdk', 'imapflow', 'openid-client'];
 
 const hookDir = mkdtempSync(join(tmpdir(), 'popgate-layering-'));
 after(() => rmSync(hookDir, { recursive: true, force: true }));
