@@ -1,7 +1,7 @@
 /**
  * One-way layering: the POP3 core stands on the adapter contract alone, adapters never reach
- * into src/, and the heavy client libraries (AWS SDK, imapflow) load only when a tenant needs
- * them. Checked on what Node actually loads (a resolve hook in a child process) and on the
+ * into src/, and the heavy client libraries (AWS SDK, imapflow, openid-client) load only when a
+ * tenant or an identity provider needs them. Checked on what Node actually loads (a resolve hook in a child process) and on the
  * import specifiers of the sources.
  */
 import assert from 'node:assert/strict';
