@@ -4,6 +4,10 @@
  * wait for the same answer); a rotated refresh token is sealed and stored before the new access
  * token is handed out. A grant the provider refuses (`invalid_grant`) marks the link
  * "needs re-consent" and says in the log what the user must do.
+ *
+ * Refreshes are serialised within this process only: gateways sharing one grants file do not
+ * coordinate theirs, and a provider that rotates refresh tokens and ends a grant whose spent
+ * token is used again may then end it. Several gateways share grants through a shared store.
  */
 import { LRUCache } from 'lru-cache';
 import { StoreError } from '../../adapters/contract.js';
@@ -12,7 +16,7 @@ import type { Logger } from '../logger.js';
 import type { GrantRecord } from './grant-record.js';
 import type { GrantStore } from './grant-store.js';
 import type { KeySource } from './key-source.js';
-import { UnsealError } from './keyring.js';
+import { UnsealError, type Sealed } from './keyring.js';
 import type { ProviderClient } from './provider-client.js';
 import { ProviderError } from './provider-error.js';
 
@@ -96,7 +100,7 @@ export class TokenBroker {
     try {
       tokens = await client.refresh(refreshToken);
     } catch (err) {
-      throw await this.refused(err, account, providerName, record as GrantRecord);
+      throw await this.refused(err, account, providerName, record as GrantRecord, usable);
     }
     if (tokens.refreshToken !== undefined && tokens.refreshToken !== refreshToken) {
       // Rotation: the old refresh token is spent; the new one must be stored before anything else.
@@ -117,21 +121,23 @@ export class TokenBroker {
   }
 
   /** The sealed refresh token, or why there is none to use. */
-  private usableGrant(record: GrantRecord | undefined, provider: string): NonNullable<GrantRecord['refreshToken']> | string {
+  private usableGrant(record: GrantRecord | undefined, provider: string): Sealed | string {
     if (record === undefined) return 'no linked mailbox';
     if (record.provider !== provider) return `linked at provider ${record.provider}, not ${provider}`;
     if (record.state !== 'linked') return `the link is ${record.state}`;
     return record.refreshToken ?? 'the link has no refresh token';
   }
 
-  private async refused(err: unknown, account: string, provider: string, record: GrantRecord): Promise<StoreError> {
+  private async refused(err: unknown, account: string, provider: string, record: GrantRecord, used: Sealed): Promise<StoreError> {
     const log = { account: loggableName(account), provider, address: loggableName(record.address) };
     if (!(err instanceof ProviderError)) return new StoreError('TEMPORARY', `identity provider ${provider}: ${(err as Error).message}`, { cause: err });
     switch (err.kind) {
       case 'invalid-grant': {
         await this.store
           .update(account, (current) => {
-            if (current === undefined || current.provider !== provider || current.state !== 'linked') return current;
+            // Only the grant that was refused: a link made again meanwhile stays as it is.
+            if (current === undefined || current.provider !== provider || current.state !== 'linked' || current.refreshToken?.data !== used.data)
+              return current;
             const { refreshToken: _dead, ...rest } = current;
             return { ...rest, state: 'needs-reconsent', stateReason: err.oauthError ?? 'invalid_grant', updatedAt: new Date().toISOString() };
           })
