@@ -1,11 +1,15 @@
 #!/usr/bin/env -S node --max-semi-space-size=32 --heap-growing-percent=300
-/** `popgate serve | demo | check | route | user add|passwd|remove|list` */
+/**
+ * `popgate serve | demo | check | route | user add|passwd|remove|list | link list|revoke |
+ * device-password add|list|remove | keys generate|rotate`
+ */
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configPathFrom, loadConfigFile } from './config/loader.js';
 import { demoConfig, demoInstructions, prepareDemo, DEMO_USER } from './demo.js';
 import { ConfigError } from './errors.js';
+import { devicePasswordCommands, keyCommands, linkCommands } from './identity-cli.js';
 import { createLogger } from './logger.js';
 import { loadResources, startGateway, handleSignals } from './main.js';
 import { routeCommand } from './route-cli.js';
@@ -88,5 +92,8 @@ program
 
 program.addCommand(routeCommand(run));
 program.addCommand(userCommands(run));
+program.addCommand(linkCommands(run));
+program.addCommand(devicePasswordCommands(run));
+program.addCommand(keyCommands(run));
 
 await program.parseAsync(process.argv);

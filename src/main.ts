@@ -5,6 +5,7 @@ import { ConfigError } from './errors.js';
 import { LoginDelayTracker } from './locks/login-delay.js';
 import { InProcessLocks, type MaildropLocks } from './locks/maildrop-locks.js';
 import { TenantSessions } from './locks/tenant-sessions.js';
+import { Identity } from './identity/identity.js';
 import { createLogger, type Logger } from './logger.js';
 import { Pop3Server, type BoundListener } from './pop3/server.js';
 import type { ServerContext } from './pop3/server-context.js';
@@ -19,6 +20,11 @@ export interface Gateway {
   readonly server: Pop3Server;
   /** The config new sessions get. */
   readonly config: Config;
+  /**
+   * The identity side of the config new sessions get: providers, grants and the links API
+   * (`identity.grants?.links`) the consent pages drive.
+   */
+  readonly identity: Identity;
   /**
    * New sessions use `config` from now on; running ones finish on the config they started
    * with. Rejects with ConfigError (and changes nothing) when the config cannot be loaded.
@@ -37,19 +43,22 @@ export interface Gateway {
 export async function loadResources(config: Config, logger: Logger, previous?: Tenants, services?: StoreServices): Promise<Resources> {
   const tls = config.tls === undefined ? undefined : loadTlsContexts(config.tls);
   if (config.redis !== undefined) redisOptions(config.redis);
-  const tenants = await Tenants.load(config, logger, previous, services);
+  const identity = await Identity.load(config.identity, logger, previous?.identity);
+  const tenants = await Tenants.load(config, logger, identity, previous, services);
   const problems = tenants.check();
   if (problems.length > 0) {
     await tenants.discard();
     throw new ConfigError(problems);
   }
   tenants.takeOverReused();
-  return { tls, tenants, warnings: [...plaintextWarnings(config), ...tenants.warnings()] };
+  return { tls, tenants, identity, warnings: [...plaintextWarnings(config), ...tenants.warnings(), ...identity.warnings()] };
 }
 
 export interface Resources {
   readonly tls: TlsContexts | undefined;
   readonly tenants: Tenants;
+  /** Identity providers, grants and links (the consent pages use `identity.grants.links`). */
+  readonly identity: Identity;
   /** Risky settings that still load: logged at start and reload, printed by `popgate check`. */
   readonly warnings: readonly string[];
 }
@@ -131,6 +140,9 @@ export async function startGateway(config: Config, logger = createLogger(config.
     server,
     get config() {
       return ctx.config;
+    },
+    get identity() {
+      return ctx.tenants.identity;
     },
     reload: (next: Config) => {
       const done = reloads.then(() => reloadNow(next));

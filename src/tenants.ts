@@ -1,8 +1,9 @@
 /** The live tenants: each config entry with its store, users file and certificate, and routing. */
-import type { MailStore, SizeBookFactory } from '../adapters/contract.js';
+import type { AdapterAuth, MailStore, SizeBookFactory } from '../adapters/contract.js';
 import { adapterFor } from '../adapters/index.js';
 import type { Config, TenantConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
+import type { Identity } from './identity/identity.js';
 import type { Logger } from './logger.js';
 import { loadTlsContexts, type TlsContexts } from './pop3/tls-contexts.js';
 import { Router, certificateNames, type RouteResult } from './routing/router.js';
@@ -35,18 +36,37 @@ export interface StoreServices {
   readonly sizeBook?: (tenant: string) => SizeBookFactory;
 }
 
-async function createTenantStore(name: string, tc: TenantConfig, logger: Logger, sessionIdleMs: number, services: StoreServices): Promise<MailStore> {
+async function createTenantStore(
+  name: string,
+  tc: TenantConfig,
+  logger: Logger,
+  sessionIdleMs: number,
+  identity: Identity,
+  services: StoreServices,
+): Promise<MailStore> {
+  const tokens = identity.tokenSourceFor(adapterFor(tc.adapter).auth(tc));
   try {
     const sizeBook = services.sizeBook?.(name);
-    return await adapterFor(tc.adapter).create(tc, { logger: logger.child({ tenant: name }), sessionIdleMs, ...(sizeBook && { sizeBook }) });
+    return await adapterFor(tc.adapter).create(tc, {
+      logger: logger.child({ tenant: name }),
+      sessionIdleMs,
+      ...(sizeBook && { sizeBook }),
+      ...(tokens !== undefined && { tokens }),
+    });
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(err.issues.map((i) => `tenants.${name}.${i}`));
     throw err;
   }
 }
 
-function authModeOf(tc: TenantConfig): AuthMode {
-  return authModeFrom(adapterFor(tc.adapter).auth(tc), tc.userName);
+function authModeOf(tc: TenantConfig, identity: Identity): AuthMode {
+  const auth = adapterFor(tc.adapter).auth(tc);
+  return authModeFrom(auth, tc.userName, { tokens: identity.tokenSourceFor(auth), devices: identity.grants?.devices });
+}
+
+/** Tenants whose store and logins use the identity side must be made anew when it was. */
+function usesIdentity(auth: AdapterAuth): boolean {
+  return auth.kind === 'grant' || auth.kind === 'app-only';
 }
 
 /** Same settings, same store: a reload keeps its connections, caches and users file. */
@@ -68,6 +88,8 @@ export class Tenants {
     private readonly created: readonly MailStore[],
     previous: Tenants | undefined,
     reused: readonly MailStore[],
+    /** The identity side these tenants' stores and logins were made with. */
+    readonly identity: Identity,
   ) {
     const serverNames = new Map<string, readonly string[]>();
     for (const tenant of tenants) {
@@ -87,7 +109,7 @@ export class Tenants {
    * `services`: what the gateway offers the stores it creates (none for `popgate check`).
    * Throws ConfigError; the stores created before the failure are released.
    */
-  static async load(config: Config, logger: Logger, previous?: Tenants, services: StoreServices = {}): Promise<Tenants> {
+  static async load(config: Config, logger: Logger, identity: Identity, previous?: Tenants, services: StoreServices = {}): Promise<Tenants> {
     const idleMs = config.limits.idleTimeoutSeconds * 1000;
     const tenants: Tenant[] = [];
     const reused: MailStore[] = [];
@@ -96,16 +118,17 @@ export class Tenants {
       for (const [name, tc] of Object.entries(config.tenants)) {
         const old = previous?.byName.get(name);
         const tls = tc.certificate === undefined ? undefined : loadTlsContexts(tc.certificate, `tenants.${name}.certificate`);
-        if (old !== undefined && sameSettings(old.config, tc)) {
+        const identityKept = previous?.identity === identity || !usesIdentity(adapterFor(tc.adapter).auth(tc));
+        if (old !== undefined && sameSettings(old.config, tc) && identityKept) {
           tenants.push({ ...old, tls });
           reused.push(old.store);
         } else {
-          const store = await createTenantStore(name, tc, logger, idleMs, services);
+          const store = await createTenantStore(name, tc, logger, idleMs, identity, services);
           created.push(store);
-          tenants.push({ name, config: tc, store, auth: authModeOf(tc), tls });
+          tenants.push({ name, config: tc, store, auth: authModeOf(tc, identity), tls });
         }
       }
-      return new Tenants(config, tenants, created, previous, reused);
+      return new Tenants(config, tenants, created, previous, reused, identity);
     } catch (err) {
       await releaseAll(created);
       throw err;

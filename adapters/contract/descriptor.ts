@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { MailStore } from './mailbox.js';
 import type { SizeBookFactory } from './size-book.js';
+import type { TokenSource } from './token-source.js';
 
 /** What the gateway hands a store besides its settings. */
 export interface AdapterDeps {
@@ -22,6 +23,13 @@ export interface AdapterDeps {
    * own file; either way it keeps an in-memory cache in front.
    */
   readonly sizeBook?: SizeBookFactory;
+  /**
+   * Tokens the gateway mints for this tenant, present when its auth is `grant` or `app-only`
+   * (an identity provider of the gateway's config). The gateway mints one at login and passes
+   * it in BackendLogin.accessToken; a store that makes requests during the session asks this
+   * source before each one, so a token that expires mid-session is renewed.
+   */
+  readonly tokens?: TokenSource;
 }
 
 /**
@@ -51,7 +59,20 @@ export type AdapterAuth =
    * The backend checks the POP3 credentials itself (an IMAP login): `passwords` says whether
    * passwords are passed on, `tokens` whether OAuth bearer tokens are (XOAUTH2, OAUTHBEARER).
    */
-  | { readonly kind: 'passthrough'; readonly passwords: boolean; readonly tokens: boolean };
+  | { readonly kind: 'passthrough'; readonly passwords: boolean; readonly tokens: boolean }
+  /**
+   * Devices log in with a device password the gateway keeps for each linked account (its grants
+   * store); the gateway then mints an access token from the account's OAuth grant at the named
+   * identity provider. BackendLogin.user is the linked mailbox address, `account` the gateway
+   * account, `accessToken` the token.
+   */
+  | { readonly kind: 'grant'; readonly provider: string }
+  /**
+   * The gateway checks the login against the users file at `path`, then mints an app-only token
+   * (client-credentials grant at the named provider) that opens any mailbox the application
+   * was granted; BackendLogin.user names the mailbox.
+   */
+  | { readonly kind: 'app-only'; readonly provider: string; readonly path: string };
 
 /**
  * The adapter's own settings as a strict zod object whose `adapter` key is the literal `kind`:

@@ -38,8 +38,13 @@ export interface BackendLogin {
   readonly domain?: string;
   /** Present only for backends that verify the password themselves (IMAP passthrough). */
   readonly password?: string;
-  /** Present only for OAuth logins passed through to the backend. */
+  /** An OAuth access token: the client's own (passed through) or one the gateway minted (grant, app-only). */
   readonly accessToken?: string;
+  /**
+   * The gateway account whose stored OAuth grant opens this mailbox (tenants whose auth names an
+   * identity provider): what the gateway's token source (AdapterDeps.tokens) renews tokens by.
+   */
+  readonly account?: string;
 }
 
 /** Facts about the POP3 session that an adapter may log or use; never secrets. */

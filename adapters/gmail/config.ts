@@ -11,8 +11,12 @@ const gmailTenantFields = {
    * `passthrough`: POP3 clients log in with XOAUTH2/OAUTHBEARER and their Google access token is
    * used as is. `serviceAccount`: devices log in with a gateway password (users file) and the
    * gateway acts as the user through a Workspace service account with domain-wide delegation.
+   * `grant`: devices log in with a device password; the gateway uses the access token of the
+   * account's linked grant at `provider` (renewed during the session when it expires).
    */
-  auth: z.enum(['passthrough', 'serviceAccount']),
+  auth: z.enum(['passthrough', 'serviceAccount', 'grant']),
+  /** The identity provider (a name under `identity.providers`), for `auth: grant`. */
+  provider: z.string().min(1).optional(),
   /** The service account's JSON key file (serviceAccount). */
   serviceAccountKey: z.string().min(1).optional(),
   /** Users file (serviceAccount: devices log in with a gateway password). */
@@ -55,8 +59,11 @@ export const gmailTenantSchema = z.strictObject(gmailTenantFields).superRefine((
     if (c.users === undefined) issue('users', 'required with auth: serviceAccount (devices log in with a gateway password)');
   } else {
     if (c.serviceAccountKey !== undefined) issue('serviceAccountKey', 'only with auth: serviceAccount');
-    if (c.users !== undefined) issue('users', 'only with auth: serviceAccount (passthrough logins are checked by Google)');
+    if (c.users !== undefined)
+      issue('users', `only with auth: serviceAccount (${c.auth} logins are checked ${c.auth === 'grant' ? 'against device passwords' : 'by Google'})`);
   }
+  if (c.auth === 'grant' && c.provider === undefined) issue('provider', 'required with auth: grant');
+  if (c.auth !== 'grant' && c.provider !== undefined) issue('provider', 'only with auth: grant');
   if (c.label !== undefined && c.query !== undefined) issue('query', 'give label or query, not both');
   if (c.deleteMode === 'delete' && !c.fullMailScope) {
     issue('deleteMode', 'delete removes mail permanently and needs the full mail scope: set fullMailScope: true (or use trash)');

@@ -60,7 +60,8 @@ export type GmailAccess = 'read' | 'change';
 /** What an operator must change, when the failure says so. */
 export function operatorHint(err: unknown, renewable: boolean, access: GmailAccess): string | undefined {
   if (!(err instanceof GmailHttpError)) return undefined;
-  if (err.status === 401 && renewable) return "gmail: Google refused a freshly minted token: check the service account's domain-wide delegation and scopes";
+  if (err.status === 401 && renewable)
+    return "gmail: Google refused a freshly minted token: check the service account's domain-wide delegation and scopes (auth: serviceAccount), or the scopes of the identity provider's consent (auth: grant)";
   if (err.status !== 403 || isRateLimit(err.status, err.reason)) return undefined;
   if (err.reason === 'insufficientPermissions' || err.reason === 'forbidden') {
     // A token that cannot even read is not cured by another deleteMode: every mode reads.
@@ -70,7 +71,7 @@ export function operatorHint(err: unknown, renewable: boolean, access: GmailAcce
         : "gmail: the client's token cannot read mail: it needs gmail.readonly, gmail.modify or https://mail.google.com/ (gmail.metadata is not enough): have users grant one of them";
     }
     return renewable
-      ? "gmail: the token lacks the scope this deleteMode needs: grant the service account's client id that scope (Admin console > Domain-wide delegation), or choose a deleteMode the granted scope allows"
+      ? "gmail: the token lacks the scope this deleteMode needs: grant the service account's client id that scope (Admin console > Domain-wide delegation), or add it to the identity provider's scopes and have users link again (auth: grant), or choose a deleteMode the granted scope allows"
       : "gmail: the client's token lacks the scope this deleteMode needs (gmail.modify, or https://mail.google.com/ for delete): have users grant it, or set deleteMode: keep";
   }
   if (err.reason === 'domainPolicy') return "gmail: the Workspace domain's policy forbids Gmail API access for this app: an administrator must allow it";

@@ -29,12 +29,15 @@ export class GmailStore implements MailStore {
   private readonly sizes: GmailSizes;
   private readonly scope: ListingScope;
   private readonly logger: Logger;
+  /** The gateway's tokens for `auth: grant` (the account's linked grant). */
+  private readonly grantTokens: TokenSource | undefined;
 
   constructor(
     private readonly cfg: GmailTenantConfig,
     deps: AdapterDeps,
   ) {
     this.logger = deps.logger;
+    this.grantTokens = deps.tokens;
     this.agent = createGmailAgent(cfg);
     this.client = new GmailClient(cfg, this.agent, this.tokenSource(), this.logger);
     this.reader = new MessageReader(this.client);
@@ -85,6 +88,10 @@ export class GmailStore implements MailStore {
 
   private tokenSource(): TokenSource {
     if (this.cfg.auth === 'passthrough') return new PassthroughTokens();
+    if (this.cfg.auth === 'grant') {
+      if (this.grantTokens === undefined) throw new ConfigError(['auth: grant needs the gateway to hand the store a token source']);
+      return this.grantTokens;
+    }
     const account = readServiceAccountKey(this.cfg.serviceAccountKey as string);
     if (typeof account === 'string') throw new ConfigError([`serviceAccountKey: ${account}`]);
     return new ServiceAccountTokens(account, this.cfg.tokenUrl, scopeFor(this.cfg), this.agent, this.logger);

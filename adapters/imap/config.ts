@@ -25,10 +25,16 @@ export const imapTenantSchema = z
      * `oauth`: only bearer tokens are accepted and passed on.
      * `mapped`: the login is checked against the gateway's `users` file, and the account's
      * stored `backend` credentials log in to IMAP.
+     * `grant`: devices log in with a device password; the gateway logs in to IMAP as the linked
+     * mailbox with an access token from the account's grant at `provider` (XOAUTH2/OAUTHBEARER).
+     * `appOnly`: the login is checked against `users`; the gateway logs in as the login's mailbox
+     * with an app-only token of `provider` (Exchange Online client credentials).
      */
-    auth: z.enum(['passthrough', 'oauth', 'mapped']).default('passthrough'),
-    /** Users file, for `auth: mapped`. */
+    auth: z.enum(['passthrough', 'oauth', 'mapped', 'grant', 'appOnly']).default('passthrough'),
+    /** Users file, for `auth: mapped` and `auth: appOnly`. */
     users: z.string().min(1).optional(),
+    /** The identity provider (a name under `identity.providers`), for `auth: grant` and `auth: appOnly`. */
+    provider: z.string().min(1).optional(),
     /** At QUIT: expunge, move to a folder (`move:Archive`), only set \Deleted, or keep everything. */
     deleteMode: z
       .union([z.enum(['expunge', 'flag', 'keep']), z.string().regex(/^move:.+$/, 'must be expunge, flag, keep or move:<folder>')])
@@ -50,9 +56,15 @@ export const imapTenantSchema = z
     plaintextBackendNetwork: z.boolean().default(false),
   })
   .superRefine((t, ctx) => {
-    if (t.auth === 'mapped' && t.users === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['users'], message: 'required with auth: mapped' });
+    if ((t.auth === 'mapped' || t.auth === 'appOnly') && t.users === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['users'], message: `required with auth: ${t.auth}` });
     }
+    if (t.auth === 'grant' && t.users !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['users'], message: 'not used with auth: grant (devices log in with device passwords from the grants store)' });
+    }
+    const usesProvider = t.auth === 'grant' || t.auth === 'appOnly';
+    if (usesProvider && t.provider === undefined) ctx.addIssue({ code: 'custom', path: ['provider'], message: `required with auth: ${t.auth}` });
+    if (!usesProvider && t.provider !== undefined) ctx.addIssue({ code: 'custom', path: ['provider'], message: 'only with auth: grant or appOnly' });
     if (t.tls === 'none' && !LOOPBACK_HOST.test(t.host) && !t.plaintextBackendNetwork) {
       ctx.addIssue({
         code: 'custom',

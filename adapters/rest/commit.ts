@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { describeRestError } from './errors.js';
 import type { RestClient } from './http.js';
+import type { SessionAuth } from './secret.js';
 import { REST_COMMIT_BATCH } from './limits.js';
 
 export type CommitPlan = { readonly mode: 'delete' } | { readonly mode: 'keep' } | { readonly mode: 'move'; readonly destination: string };
@@ -20,7 +21,7 @@ export interface CommitTarget {
   readonly client: RestClient;
   /** Percent-encoded, as in paths. */
   readonly mailbox: string;
-  readonly authorization: string;
+  readonly auth: SessionAuth;
   readonly logger: Logger;
 }
 
@@ -40,7 +41,8 @@ export async function applyCommit(
       const answer = await t.client.json<{ results?: unknown }>({
         method: 'POST',
         path: `/mailboxes/${t.mailbox}/messages:${plan.mode}`,
-        headers: { authorization: t.authorization, 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        auth: t.auth,
         body: JSON.stringify(plan.mode === 'move' ? { ids: batch, destination: plan.destination } : { ids: batch }),
         // QUIT has been answered by nobody yet: the client waits, so no session signal applies.
         signal: AbortSignal.timeout(120_000),

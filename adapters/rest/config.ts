@@ -21,9 +21,13 @@ export const restTenantSchema = z
     /**
      * How the gateway proves itself to the store. `bearer`: a token; `basic`: `username` and a
      * password; `passthrough`: the POP3 login's own name and password as basic auth, and the
-     * store checks them (no users file).
+     * store checks them (no users file); `grant`: devices log in with a device password and the
+     * store gets the access token of the account's linked grant at `provider` (renewed during
+     * the session when it expires; the store checks it against the identity provider).
      */
-    auth: z.enum(['bearer', 'basic', 'passthrough']),
+    auth: z.enum(['bearer', 'basic', 'passthrough', 'grant']),
+    /** The identity provider (a name under `identity.providers`), for `auth: grant`. */
+    provider: z.string().min(1).optional(),
     /** The user name for `auth: basic`. */
     username: z.string().min(1).optional(),
     /**
@@ -66,16 +70,21 @@ export const restTenantSchema = z
   })
   .superRefine((t, ctx) => {
     const secrets = (t.secretFile === undefined ? 0 : 1) + (t.secretEnv === undefined ? 0 : 1);
-    if (t.auth === 'passthrough') {
+    if (t.auth === 'passthrough' || t.auth === 'grant') {
+      const why = t.auth === 'grant' ? 'the linked grant gives the token' : 'the POP3 login is passed on';
       for (const key of ['username', 'secretFile', 'secretEnv'] as const) {
-        if (t[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'not used with auth: passthrough (the POP3 login is passed on)' });
+        if (t[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `not used with auth: ${t.auth} (${why})` });
       }
+      if (t.auth === 'grant' && t.users !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['users'], message: 'not used with auth: grant (devices log in with device passwords)' });
     } else {
       if (t.users === undefined) ctx.addIssue({ code: 'custom', path: ['users'], message: `required with auth: ${t.auth}` });
       if (secrets !== 1) ctx.addIssue({ code: 'custom', path: ['secretFile'], message: `auth: ${t.auth} needs exactly one of secretFile and secretEnv` });
     }
     if (t.auth === 'basic' && t.username === undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'required with auth: basic' });
     if (t.auth === 'bearer' && t.username !== undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'only used with auth: basic' });
+    if (t.auth === 'grant' && t.provider === undefined) ctx.addIssue({ code: 'custom', path: ['provider'], message: 'required with auth: grant' });
+    if (t.auth !== 'grant' && t.provider !== undefined) ctx.addIssue({ code: 'custom', path: ['provider'], message: 'only with auth: grant' });
   });
 
 export type RestTenantConfig = z.output<typeof restTenantSchema> & TenantSettings;

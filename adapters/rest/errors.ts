@@ -54,7 +54,9 @@ export function classifyRestError(err: unknown, doing: string, scope: RestScope,
 export function operatorHint(err: unknown, credentialsChecked: boolean): string | undefined {
   const inner = err instanceof StoreError ? err.cause : err;
   if (!(inner instanceof HttpStatusError)) return undefined;
-  if (inner.status === 401 && !credentialsChecked) return "rest: the store refused the gateway's credentials (401): check the tenant's secretFile or secretEnv";
+  if (inner.status === 401 && !credentialsChecked) {
+    return "rest: the store refused the gateway's credentials (401): check the tenant's secretFile or secretEnv (auth: bearer, basic), or that the store accepts the identity provider's tokens (auth: grant)";
+  }
   if (inner.status === 403) return 'rest: the store forbids the gateway this mailbox (403): check what its credentials may read';
   return undefined;
 }

@@ -10,12 +10,16 @@ import { Pool, type Dispatcher } from 'undici';
 import { HttpStatusError, isRetryableStatus } from './errors.js';
 import { REST_ERROR_BODY_MAX, REST_KEEP_ALIVE_MS } from './limits.js';
 import { nextWaitMs } from './retry.js';
+import type { SessionAuth } from './secret.js';
 
 export interface RestRequest {
   readonly method: 'GET' | 'POST';
   /** Appended to the base URL: already percent-encoded. */
   readonly path: string;
+  /** Every header but Authorization. */
   readonly headers: Record<string, string>;
+  /** Where the Authorization header comes from (asked again for each attempt). */
+  readonly auth: SessionAuth;
   readonly body?: string;
   /**
    * Ends the request early. Optional: undici's abort listener costs about as much as the rest of
@@ -60,6 +64,9 @@ async function errorOf(body: Readable): Promise<{ code?: string; message: string
   }
 }
 
+/** For a token source when the request has no signal of its own (read-ahead): one shared, never aborted. */
+const NEVER_ABORTED = new AbortController().signal;
+
 export class RestClient {
   private readonly pool: Pool;
   /** The base URL's path (no trailing slash), put before every request's path. */
@@ -79,18 +86,22 @@ export class RestClient {
 
   /**
    * Sends the request, again after 429, 408, 5xx and transport failures (up to maxAttempts,
-   * waiting what Retry-After asks or a jittered back-off).
-   * @throws HttpStatusError for any other status, or once the attempts are spent
+   * waiting what Retry-After asks or a jittered back-off), and once more after a 401 when the
+   * session's credentials can be renewed (a grant's token that expired early).
+   * @throws HttpStatusError for any other status, or once the attempts are spent; StoreError when
+   *   the session's credentials cannot be had
    */
   async send(req: RestRequest): Promise<RestResponse> {
+    let renewed = false;
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= this.opts.maxAttempts;
+      const authorization = await req.auth.header(req.signal ?? NEVER_ABORTED);
       let res;
       try {
         res = await this.pool.request({
           path: this.prefix + req.path,
           method: req.method,
-          headers: req.headers,
+          headers: { ...req.headers, authorization },
           body: req.body ?? null,
           ...(req.signal !== undefined && { signal: req.signal }),
         });
@@ -103,6 +114,11 @@ export class RestClient {
       if (req.ok.includes(res.statusCode)) return { status: res.statusCode, headers: res.headers, body: res.body };
       const error = await errorOf(res.body).catch((): { code?: string; message: string } => ({ message: '(unreadable error body)' }));
       res.body.destroy();
+      if (res.statusCode === 401 && !renewed && req.auth.refused(authorization)) {
+        renewed = true;
+        attempt--;
+        continue;
+      }
       const wait = isRetryableStatus(res.statusCode) && !last ? nextWaitMs(attempt, res.headers['retry-after']) : undefined;
       if (wait === undefined) throw new HttpStatusError(res.statusCode, error.code, error.message, attempt);
       await sleep(wait, undefined, { signal: req.signal });

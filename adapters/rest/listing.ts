@@ -4,6 +4,7 @@
  */
 import { StoreError } from '../contract.js';
 import type { RestClient } from './http.js';
+import type { SessionAuth } from './secret.js';
 
 /** One listed message as the store described it. */
 export interface RestItem {
@@ -39,7 +40,7 @@ function bad(what: string): StoreError {
 export async function listMailbox(
   client: RestClient,
   mailbox: string,
-  authorization: string,
+  auth: SessionAuth,
   pageSize: number,
   signal: AbortSignal,
   since?: Date,
@@ -54,7 +55,8 @@ export async function listMailbox(
     const page = await client.json<WirePage>({
       method: 'GET',
       path: `/mailboxes/${mailbox}/messages?${query.toString()}`,
-      headers: { authorization, accept: 'application/json' },
+      headers: { accept: 'application/json' },
+      auth,
       signal,
       ok: [200],
     });

@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import { classifyRestError } from './errors.js';
 import type { RestClient } from './http.js';
+import type { SessionAuth } from './secret.js';
 
 /** What a session needs to address one message of its mailbox. */
 export interface MessageRef {
@@ -34,7 +35,7 @@ export class MessageReader {
   constructor(
     private readonly client: RestClient,
     private readonly mailbox: string,
-    private readonly authorization: string,
+    private readonly auth: SessionAuth,
   ) {}
 
   /**
@@ -43,11 +44,18 @@ export class MessageReader {
    * @throws StoreError NOT_FOUND when it is gone or was replaced
    */
   async open(msg: MessageRef, signal: AbortSignal | undefined, from = 0, end?: number): Promise<{ body: Readable; partial: boolean }> {
-    const headers: Record<string, string> = { authorization: this.authorization, accept: 'message/rfc822' };
+    const headers: Record<string, string> = { accept: 'message/rfc822' };
     if (msg.etag !== undefined) headers['if-match'] = msg.etag;
     if (from > 0 || end !== undefined) headers.range = `bytes=${from}-${end ?? ''}`;
     try {
-      const res = await this.client.send({ method: 'GET', path: this.path(msg), headers, ...(signal !== undefined && { signal }), ok: [200, 206, 416] });
+      const res = await this.client.send({
+        method: 'GET',
+        path: this.path(msg),
+        headers,
+        auth: this.auth,
+        ...(signal !== undefined && { signal }),
+        ok: [200, 206, 416],
+      });
       if (res.status === 416) {
         // Asked from exactly its end (a head that ended where the message does): nothing is left.
         res.body.destroy();

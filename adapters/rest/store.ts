@@ -15,14 +15,14 @@ import { REST_SIZE_CACHE_BYTES, REST_SIZE_CACHE_ENTRY_OVERHEAD } from './limits.
 import { listMailbox } from './listing.js';
 import { renderMailbox } from './mailbox-name.js';
 import { MessageReader } from './messages.js';
-import { authorizer } from './secret.js';
+import { authorizer, type SessionAuth } from './secret.js';
 import { SizeCache } from './size-cache.js';
 
 export class RestStore implements MailStore {
   readonly kind = 'rest';
   private readonly client: RestClient;
   private readonly sizes: SizeCache;
-  private readonly authorization: (login: BackendLogin) => string;
+  private readonly authorization: (login: BackendLogin) => SessionAuth;
   /** The store checks the POP3 password: a 401 is the user's, not the operator's. */
   private readonly passthrough: boolean;
   private readonly logger: Logger;
@@ -38,7 +38,7 @@ export class RestStore implements MailStore {
         deps,
       ),
     );
-    this.authorization = authorizer(cfg);
+    this.authorization = authorizer(cfg, deps.tokens);
     this.passthrough = cfg.auth === 'passthrough';
     this.client = new RestClient({
       baseUrl: cfg.baseUrl,
@@ -57,10 +57,10 @@ export class RestStore implements MailStore {
   async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
     const started = Date.now();
     const mailbox = renderMailbox(this.cfg.mailbox, login);
-    const authorization = this.authorization(login);
+    const auth = this.authorization(login);
     let listing;
     try {
-      listing = await listMailbox(this.client, mailbox, authorization, this.cfg.pageSize, ctx.signal, ctx.listSince);
+      listing = await listMailbox(this.client, mailbox, auth, this.cfg.pageSize, ctx.signal, ctx.listSince);
     } catch (err) {
       const hint = operatorHint(err, this.passthrough);
       if (hint !== undefined) this.logger.error({ session: ctx.sessionId, err: describeRestError(err) }, hint);
@@ -91,8 +91,8 @@ export class RestStore implements MailStore {
     return new RestDrop(messages, {
       client: this.client,
       mailbox,
-      authorization,
-      reader: new MessageReader(this.client, mailbox, authorization),
+      auth,
+      reader: new MessageReader(this.client, mailbox, auth),
       sizes,
       plan: this.commitPlan(login),
       credentialsChecked: this.passthrough,

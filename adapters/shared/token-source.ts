@@ -1,20 +1,2 @@
-/**
- * Where an HTTP store gets the bearer token for a login: the client's own OAuth token passed
- * through, or one the gateway mints (a service account acting as the user). Stores call
- * accessToken() before each request and invalidate() when the backend answers 401, then ask
- * again once: a source that can mint a new token does, one that cannot fails.
- */
-import type { BackendLogin } from '../contract.js';
-
-export interface TokenSource {
-  /**
-   * A token for this login, cached while it is valid.
-   * @throws StoreError AUTH_FAILED (no usable token for this login), PERMANENT (the gateway's
-   *   own grant is refused: an operator must act) or TEMPORARY (the token endpoint is down).
-   */
-  accessToken(login: BackendLogin, signal: AbortSignal): Promise<string>;
-  /** The backend refused `token`: forget it so the next accessToken() mints another (if it can). */
-  invalidate(login: BackendLogin, token: string): void;
-  /** True when invalidate() can lead to a different token (so a 401 is worth one retry). */
-  readonly renewable: boolean;
-}
+/** The token source interface lives in the contract (the gateway hands adapters one); re-exported for the adapters' imports. */
+export type { TokenSource } from '../contract.js';

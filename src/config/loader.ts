@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { adapterFor } from '../../adapters/index.js';
 import { ConfigError } from '../errors.js';
+import type { IdentityConfig } from '../identity/config.js';
 import { configSchema, type Config, type TenantConfig } from './schema.js';
 
 export const CONFIG_ENV = 'POPGATE_CONFIG';
@@ -68,6 +69,23 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
     tenants,
     tls: cfg.tls && { cert: abs(cfg.tls.cert), key: abs(cfg.tls.key) },
     redis: cfg.redis && (redisCa === undefined ? cfg.redis : { ...cfg.redis, tls: { ...cfg.redis.tls, ca: abs(redisCa) } }),
+    ...(cfg.identity !== undefined && { identity: identityPaths(cfg.identity, abs) }),
+  };
+}
+
+/** The grants store, its key file and the client secret files, resolved like every other path. */
+function identityPaths(identity: IdentityConfig, abs: (p: string) => string): IdentityConfig {
+  const providers: IdentityConfig['providers'] = {};
+  for (const [name, p] of Object.entries(identity.providers)) {
+    providers[name] = p.clientSecretFile === undefined ? p : { ...p, clientSecretFile: abs(p.clientSecretFile) };
+  }
+  const grants = identity.grants;
+  return {
+    ...identity,
+    providers,
+    ...(grants !== undefined && {
+      grants: { ...grants, file: abs(grants.file), ...(grants.keyFile !== undefined && { keyFile: abs(grants.keyFile) }) },
+    }),
   };
 }
 

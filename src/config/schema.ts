@@ -1,7 +1,8 @@
 /** The config file's shape: every key, its default and its rule. */
 import { z } from 'zod';
 import type { AdapterConfigSchema } from '../../adapters/contract.js';
-import { ADAPTERS } from '../../adapters/index.js';
+import { ADAPTERS, adapterFor } from '../../adapters/index.js';
+import { identitySchema, type IdentityConfig } from '../identity/config.js';
 
 const port = z.number().int().min(0).max(65_535);
 
@@ -171,18 +172,37 @@ export const configSchema = z
     workarounds: z.array(z.enum(['outlook-no-nuls'])).default([]),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
     redis: redisSchema.optional(),
+    /** OAuth identity providers popgate is a client of, and the grants store (README "Identity"). */
+    identity: identitySchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     const names = Object.keys(cfg.tenants);
     if (cfg.defaultTenant !== undefined && !names.includes(cfg.defaultTenant)) {
       ctx.addIssue({ code: 'custom', path: ['defaultTenant'], message: `names no tenant (tenants: ${names.join(', ')})` });
     }
+    for (const [name, tenant] of Object.entries(cfg.tenants)) tenantIdentityIssues(name, tenant, cfg.identity, ctx);
     cfg.listeners.forEach((l, i) => {
       if (l.tls !== 'none' && cfg.tls === undefined) {
         ctx.addIssue({ code: 'custom', path: ['listeners', i, 'tls'], message: `'${l.tls}' needs the top-level tls: {cert, key}` });
       }
     });
   });
+
+/** A tenant whose auth names an identity provider needs that provider (and, for grants, a grants store). */
+function tenantIdentityIssues(name: string, tenant: z.output<typeof tenantSchema>, identity: IdentityConfig | undefined, ctx: z.core.$RefinementCtx): void {
+  const auth = adapterFor(tenant.adapter).auth(tenant);
+  if (auth.kind !== 'grant' && auth.kind !== 'app-only') return;
+  const at = (message: string): void => ctx.addIssue({ code: 'custom', path: ['tenants', name, 'provider'], message });
+  const provider = identity?.providers[auth.provider];
+  const known = Object.keys(identity?.providers ?? {});
+  if (provider === undefined) return at(`names no identity provider (identity.providers: ${known.length > 0 ? known.join(', ') : 'none'})`);
+  if (auth.kind === 'grant' && identity?.grants === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['identity', 'grants'], message: `required by tenant ${name} (auth: grant): where linked grants are kept` });
+  }
+  if (auth.kind === 'app-only' && (provider.kind === 'google' || provider.appOnly === undefined)) {
+    at(`identity provider ${auth.provider} has no appOnly settings (app-only access: microsoft or oidc with appOnly)`);
+  }
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ListenerConfig = z.infer<typeof listenerSchema>;

@@ -13,10 +13,12 @@ import { Pop3Error, ErrorReplies, StoreError, replyForStoreError } from '../erro
 import { combinedLease } from '../locks/tenant-sessions.js';
 import { loggableName } from '../../adapters/shared/log-text.js';
 import type { Logger } from '../logger.js';
+import { mintedTokensOf } from '../tenant-auth.js';
 import type { Tenant } from '../tenants.js';
 import type { Session } from './session.js';
 import { loginDelayOf, maildropKeyOf, mechanismsOf } from './tenant-policy.js';
 import { backendLoginFor } from './backend-login.js';
+import { openRenewingToken } from './token-renewal.js';
 import { Transaction } from './transaction.js';
 
 /** `mechanism`: the SASL mechanism used, checked against the routed tenant's list. */
@@ -41,19 +43,25 @@ export async function login(conn: Session, creds: Credentials, mechanism?: strin
     if (!(await spendVerifyCostUnlessBusy(creds))) return fail(ErrorReplies.loginsBusy, 'logins-busy');
     return fail(ErrorReplies.authFailed, 'auth-failed', `mechanism ${mechanism} is not allowed for tenant ${tenant.name}`);
   }
-  const checked = await backendLoginFor(tenant, user, { local: routed.local, domain: routed.domain }, creds, log);
+  const checked = await backendLoginFor(tenant, user, { local: routed.local, domain: routed.domain }, creds, log, conn.signal);
   if (checked instanceof Pop3Error) return fail(checked, outcomeOf(checked));
   const backendLogin = checked;
 
   const listSince = routed.recent ? new Date(Date.now() - tenant.config.recent.days * 86_400_000) : undefined;
   const open = (): Promise<Maildrop> =>
-    tenant.store.open(backendLogin, {
-      sessionId: conn.id,
-      remoteAddress: conn.remoteAddress,
-      tenant: tenant.name,
-      signal: conn.signal,
-      ...(listSince !== undefined && { listSince }),
-    });
+    openRenewingToken(
+      (login) =>
+        tenant.store.open(login, {
+          sessionId: conn.id,
+          remoteAddress: conn.remoteAddress,
+          tenant: tenant.name,
+          signal: conn.signal,
+          ...(listSince !== undefined && { listSince }),
+        }),
+      backendLogin,
+      mintedTokensOf(tenant.auth),
+      conn.signal,
+    );
   let drop: Maildrop | undefined;
   try {
     // Passthrough: opening is the credential check, so it must come before the lock.
@@ -100,7 +108,11 @@ export async function login(conn: Session, creds: Credentials, mechanism?: strin
       // The gateway already verified the user: a backend refusing it now is the operator's
       // problem (stored credentials, a user name the backend cannot use), not a wrong password.
       if (err.code === 'AUTH_FAILED' && tenant.auth.kind === 'local') {
-        const what = tenant.auth.mapped ? 'the stored backend credentials (auth: mapped)' : 'a user the users file accepted';
+        const what = tenant.auth.mapped
+          ? 'the stored backend credentials (auth: mapped)'
+          : tenant.auth.appTokens !== undefined
+            ? "the app-only token for a user the users file accepted (may the application open this mailbox? Exchange: Add-MailboxPermission for the app's service principal)"
+            : 'a user the users file accepted';
         log.error({ tenant: tenant.name, err: err.message }, `the backend refused ${what}`);
         return fail(ErrorReplies.permanent, 'backend-refused-verified-user');
       }
@@ -126,7 +138,7 @@ function outcomeOf(reply: Pop3Error): string {
   if (reply === ErrorReplies.authFailed) return 'auth-failed';
   if (reply === ErrorReplies.loginsBusy) return 'logins-busy';
   if (reply === ErrorReplies.temporary) return 'users-file-error';
-  return 'no-backend-credentials';
+  return 'backend-credentials-unusable';
 }
 
 async function refuse(drop: Maildrop | undefined, log: Logger, reply: Pop3Error, outcome: string): Promise<never> {

@@ -14,9 +14,14 @@ export interface StoredMessage {
   readonly received: Date;
 }
 
-/** Who may call: one token, one basic account, or each mailbox's own user and password. */
+/**
+ * Who may call: one token, one basic account, each mailbox's own user and password, or bearer
+ * tokens an identity provider vouches for (`verify` gives the user a token is for, undefined when
+ * it is not active; that user may read the mailbox of the same name).
+ */
 export type StoreAuth =
   | { readonly kind: 'bearer'; readonly token: string }
+  | { readonly kind: 'verified'; readonly verify: (token: string) => Promise<string | undefined> }
   | { readonly kind: 'basic'; readonly user: string; readonly password: string }
   | { readonly kind: 'passthrough'; readonly passwords: Record<string, string> };
 
@@ -154,7 +159,7 @@ export class RestStoreServer {
       const code = fault.status === 429 ? 'throttled' : fault.status === 401 ? 'unauthorized' : 'unavailable';
       return this.error(res, op, fault.status, code, `injected ${fault.status}`, fault.retryAfter);
     }
-    if (!this.authorized(req.headers.authorization, mailbox)) return this.error(res, op, 401, 'unauthorized', 'credentials refused');
+    if (!(await this.authorized(req.headers.authorization, mailbox))) return this.error(res, op, 401, 'unauthorized', 'credentials refused');
     const messages = this.mailboxes.get(mailbox);
     if (messages === undefined && op !== 'move' && op !== 'delete') return this.error(res, op, 404, 'not_found', 'no such mailbox');
     if (op === 'list') return this.list(res, messages ?? [], url.searchParams);
@@ -162,9 +167,10 @@ export class RestStoreServer {
     return this.batch(res, op, mailbox, body as Buffer);
   }
 
-  private authorized(header: string | undefined, mailbox: string): boolean {
+  private async authorized(header: string | undefined, mailbox: string): Promise<boolean> {
     const a = this.opts.auth;
     if (a.kind === 'bearer') return header === `Bearer ${a.token}`;
+    if (a.kind === 'verified') return header?.startsWith('Bearer ') === true && (await a.verify(header.slice('Bearer '.length))) === mailbox;
     if (header === undefined || !header.startsWith('Basic ')) return false;
     const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');

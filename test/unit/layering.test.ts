@@ -1,8 +1,8 @@
 /**
  * One-way layering: the POP3 core stands on the adapter contract alone, adapters never reach
- * into src/, and the heavy client libraries (AWS SDK, imapflow, ioredis) load only when a
- * tenant needs them. Checked on what Node actually loads (a resolve hook in a child process) and
- * on the import specifiers of the sources.
+ * into src/, and the heavy client libraries (AWS SDK, imapflow, ioredis, openid-client) load only
+ * when a tenant or an identity provider needs them. Checked on what Node actually loads (a
+ * resolve hook in a child process) and on the import specifiers of the sources.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The repository root (this file runs as dist/test/unit/layering.test.js). */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const DIST = join(ROOT, 'dist');
-const HEAVY = ['@aws-sdk', 'imapflow', 'ioredis'];
+const HEAVY = ['@aws-sdk', 'imapflow', 'ioredis', 'openid-client'];
 
 const hookDir = mkdtempSync(join(tmpdir(), 'popgate-layering-'));
 after(() => rmSync(hookDir, { recursive: true, force: true }));
