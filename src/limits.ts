@@ -61,3 +61,15 @@ export const HASH_QUEUE = 32;
 /** Successful password verifications remembered, so repeated logins skip scrypt. */
 export const AUTH_CACHE_ENTRIES = 10_000;
 export const AUTH_CACHE_TTL_MS = 5 * 60_000;
+
+/**
+ * PROXY protocol v1: the longest header the spec allows ("PROXY TCP6 " + two full IPv6
+ * addresses + two ports + CRLF), so a longer line is malformed, not slow.
+ */
+export const PROXY_V1_MAX_HEADER = 107;
+/**
+ * PROXY protocol v2: octets of addresses and TLVs after the 16-octet fixed part. The format
+ * allows 65,535; real senders use a few hundred (HAProxy's SSL and unique-id TLVs, cloud load
+ * balancers' endpoint ids), so a larger length is refused before anything of it is buffered.
+ */
+export const PROXY_V2_MAX_PAYLOAD = 2048;
