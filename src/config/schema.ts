@@ -2,8 +2,25 @@
 import { z } from 'zod';
 import type { AdapterConfigSchema } from '../../adapters/contract.js';
 import { ADAPTERS } from '../../adapters/index.js';
+import { parseCidr } from '../proxy-protocol/trusted-sources.js';
 
 const port = z.number().int().min(0).max(65_535);
+
+const cidr = z.string().superRefine((text, ctx) => {
+  const parsed = parseCidr(text);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+});
+
+/**
+ * PROXY protocol v1/v2 (HAProxy `send-proxy`, `send-proxy-v2`, cloud load balancers): every
+ * connection must start with a header, and only peers in `trusted` may send one; anyone else,
+ * a malformed header or none within `timeoutMs` is disconnected. The header's client address
+ * is the session's (logs, per-address limits, login penalties, the backend's IMAP ID).
+ */
+export const proxyProtocolSchema = z.strictObject({
+  trusted: z.array(cidr).min(1),
+  timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+});
 
 export const listenerSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
@@ -11,6 +28,7 @@ export const listenerSchema = z.strictObject({
   tls: z.enum(['none', 'starttls', 'implicit']).default('none'),
   /** Allow TLS 1.0 and 1.1 for legacy devices on this listener only. */
   legacyTls: z.boolean().default(false),
+  proxyProtocol: proxyProtocolSchema.optional(),
 });
 
 const saslMechanism = z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'OAUTHBEARER']);

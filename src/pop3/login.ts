@@ -50,6 +50,7 @@ export async function login(conn: Session, creds: Credentials, mechanism?: strin
     tenant.store.open(backendLogin, {
       sessionId: conn.id,
       remoteAddress: conn.remoteAddress,
+      ...(conn.remotePort !== undefined && { remotePort: conn.remotePort }),
       tenant: tenant.name,
       signal: conn.signal,
       ...(listSince !== undefined && { listSince }),

@@ -22,7 +22,11 @@ export interface TestGatewayOptions {
   /** Users to create (default: alice/alicepass). */
   readonly users?: Record<string, TestUser>;
   /** Listener TLS modes to open, in order (default: ['none']). */
-  readonly listeners?: readonly { tls: 'none' | 'starttls' | 'implicit'; legacyTls?: boolean }[];
+  readonly listeners?: readonly {
+    tls: 'none' | 'starttls' | 'implicit';
+    legacyTls?: boolean;
+    proxyProtocol?: { trusted: readonly string[]; timeoutMs?: number };
+  }[];
   /** Raw config keys merged over the defaults (top-level keys replace). */
   readonly config?: Record<string, unknown>;
   /** Extra tenant settings merged into the single `main` tenant. */
