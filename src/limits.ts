@@ -73,3 +73,13 @@ export const PROXY_V1_MAX_HEADER = 107;
  * balancers' endpoint ids), so a larger length is refused before anything of it is buffered.
  */
 export const PROXY_V2_MAX_PAYLOAD = 2048;
+
+/**
+ * Login penalty records (client addresses and login names) kept in memory; the least recently
+ * used go first. ~150 octets each: 100,000 cost ~15 MB at most.
+ */
+export const PENALTY_ENTRIES = 100_000;
+/** Failures counted per key at most: the delay is capped long before, and decay time stays bounded. */
+export const PENALTY_MAX_FAILURES = 32;
+/** IPv6 clients are penalised per /64: one subscriber usually has a whole /64 to pick addresses from. */
+export const PENALTY_IPV6_PREFIX_GROUPS = 4;

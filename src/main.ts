@@ -1,5 +1,6 @@
 /** Composition root: config -> logger -> tenants, locks, TLS -> listeners; signals and reload. */
 import type { SecureContext } from 'node:tls';
+import { LoginPenalties } from './auth/login-penalties.js';
 import type { Config, ListenerConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { LoginDelayTracker } from './locks/login-delay.js';
@@ -17,6 +18,8 @@ export interface Gateway {
   readonly server: Pop3Server;
   /** The config new sessions get. */
   readonly config: Config;
+  /** Failed-login penalties (counters for the metrics). */
+  readonly penalties: LoginPenalties;
   /**
    * New sessions use `config` from now on; running ones finish on the config they started
    * with. Rejects with ConfigError (and changes nothing) when the config cannot be loaded.
@@ -61,6 +64,7 @@ interface Shared {
   readonly logger: Logger;
   readonly locks: MaildropLocks;
   readonly loginDelay: LoginDelayTracker;
+  readonly penalties: LoginPenalties;
   readonly tenantSessions: TenantSessions;
 }
 
@@ -83,7 +87,13 @@ async function buildContext(config: Config, shared: Shared, previous?: Tenants):
 }
 
 export async function startGateway(config: Config, logger = createLogger(config.log.level)): Promise<Gateway> {
-  const shared: Shared = { logger, locks: new InProcessLocks(), loginDelay: new LoginDelayTracker(), tenantSessions: new TenantSessions() };
+  const shared: Shared = {
+    logger,
+    locks: new InProcessLocks(),
+    loginDelay: new LoginDelayTracker(),
+    penalties: new LoginPenalties(undefined, logger),
+    tenantSessions: new TenantSessions(),
+  };
   let ctx = await buildContext(config, shared);
   if (config.limits.idleTimeoutSeconds < 600) {
     logger.warn({ idleTimeoutSeconds: config.limits.idleTimeoutSeconds }, 'idle timeout below the RFC 1939 minimum of 10 minutes');
@@ -113,6 +123,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
     listeners,
     logger,
     server,
+    penalties: shared.penalties,
     get config() {
       return ctx.config;
     },

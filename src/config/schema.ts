@@ -93,12 +93,23 @@ function withCommonFields<S extends AdapterConfigSchema>(schema: S): TenantSchem
  */
 export const tenantSchema = z.discriminatedUnion('adapter', ADAPTERS.map((a) => withCommonFields(a.config)) as TenantSchemas<typeof ADAPTERS>);
 
+/** Login penalties across connections (see src/auth/login-penalties.ts). */
+export const authPenaltySchema = z.strictObject({
+  /** What one recent failure costs; each further one doubles it. 0: off. */
+  baseMs: z.number().int().min(0).max(60_000).default(1000),
+  maxMs: z.number().int().min(0).max(300_000).default(15_000),
+  /** Failures are forgiven gradually: their count halves every this many seconds. */
+  halfLifeSeconds: z.number().min(1).max(86_400).default(300),
+});
+
 export const limitsSchema = z.strictObject({
   /** RFC 1939 asks for at least 10 minutes; lower values are allowed (with a warning) for tests. */
   idleTimeoutSeconds: z.number().int().min(1).default(600),
   maxConnections: z.number().int().min(1).default(1000),
   maxConnectionsPerIp: z.number().int().min(1).default(50),
   authFailureDelayMs: z.number().int().min(0).max(60_000).default(2000),
+  /** Failed logins cost later logins from the same address and for the same name, across connections. */
+  authPenalty: authPenaltySchema.default(authPenaltySchema.parse({})),
   /** Unknown commands, syntax errors and failed logins before the connection is closed. */
   maxBadCommands: z.number().int().min(1).default(10),
   /**

@@ -23,9 +23,23 @@ import { Transaction } from './transaction.js';
 export async function login(conn: Session, creds: Credentials, mechanism?: string): Promise<void> {
   const started = Date.now();
   const log = conn.log.child({ login: loggableName(creds.login), method: creds.kind });
+  const { penalties } = conn.ctx;
+  const { authPenalty, authFailureDelayMs } = conn.ctx.config.limits;
+  const standing = await penalties.standing(conn.remoteAddress, creds.login, authPenalty);
+  if (standing.addressMs > 0) {
+    // An address that failed recently waits before anything is checked: each of its guesses
+    // costs it time, on every connection.
+    penalties.held(standing.addressMs);
+    await pause(standing.addressMs, conn.signal);
+  }
   const fail = async (reply: Pop3Error, outcome: string, reason?: string): Promise<never> => {
-    if (reply === ErrorReplies.authFailed) await failDelay(conn);
-    log.info({ outcome, ms: Date.now() - started, ...(reason !== undefined && { reason }) }, 'login failed');
+    // Every failure of the credentials is answered alike: the same text after the same delay.
+    const penaltyMs = reply === ErrorReplies.authFailed ? Math.max(standing.addressMs, standing.loginMs) : 0;
+    if (reply === ErrorReplies.authFailed) {
+      await penalties.recordFailure(conn.remoteAddress, creds.login, authPenalty);
+      await pause(started + authFailureDelayMs + penaltyMs - Date.now(), conn.signal);
+    }
+    log.info({ outcome, ms: Date.now() - started, ...(penaltyMs > 0 && { penaltyMs }), ...(reason !== undefined && { reason }) }, 'login failed');
     throw reply;
   };
 
@@ -84,6 +98,7 @@ export async function login(conn: Session, creds: Credentials, mechanism?: strin
     conn.ctx.loginDelay.record(lockKey, delay);
     // The connection keeps the name only for its log lines (quit, disconnect): the safe form.
     conn.enterTransaction(tx, loggableName(creds.login), tenant);
+    await penalties.recordSuccess(conn.remoteAddress, authPenalty);
     log.info(
       {
         outcome: 'ok',
@@ -93,6 +108,7 @@ export async function login(conn: Session, creds: Credentials, mechanism?: strin
         recent: routed.recent,
         messages: drop.messages.length,
         ms: Date.now() - started,
+        ...(standing.addressMs > 0 && { heldMs: standing.addressMs }),
       },
       'login',
     );
@@ -141,7 +157,7 @@ function storeOutcome(err: StoreError, log: Logger, tenant: Tenant): string {
   return err.code === 'AUTH_FAILED' ? 'auth-failed' : 'backend-error';
 }
 
-async function failDelay(conn: Session): Promise<void> {
-  const ms = conn.ctx.config.limits.authFailureDelayMs;
-  if (ms > 0) await sleep(ms, undefined, { signal: conn.signal }).catch(() => undefined);
+/** Waits `ms` (nothing when it is not positive), or until the connection ends. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms > 0) await sleep(ms, undefined, { signal }).catch(() => undefined);
 }

@@ -27,7 +27,7 @@ export interface TestGatewayOptions {
     legacyTls?: boolean;
     proxyProtocol?: { trusted: readonly string[]; timeoutMs?: number };
   }[];
-  /** Raw config keys merged over the defaults (top-level keys replace). */
+  /** Raw config keys merged over the defaults (top-level keys replace; `limits.authPenalty` defaults to off). */
   readonly config?: Record<string, unknown>;
   /** Extra tenant settings merged into the single `main` tenant. */
   readonly tenant?: Record<string, unknown>;
@@ -82,6 +82,9 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     log: { level: 'debug' },
     ...opts.config,
   };
+  // Login penalties are off unless a test sets limits.authPenalty: they would slow every test
+  // that fails logins on purpose (test/protocol/auth-penalty.test.ts tests them).
+  raw.limits = { authPenalty: { baseMs: 0 }, ...(raw.limits as Record<string, unknown>) };
   const config = configSchema.parse(raw);
   const logs: string[] = [];
   const sink = new Writable({
