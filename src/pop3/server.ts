@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { ListenerConfig } from '../config/schema.js';
 import { readProxyHeader } from '../proxy-protocol/read-header.js';
 import { TrustedSources } from '../proxy-protocol/trusted-sources.js';
-import type { ClientAddress } from './client-address.js';
+import { plainAddress, type ClientAddress } from './client-address.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './server-context.js';
 import { serverHandshake } from './tls-handshake.js';
@@ -89,7 +89,7 @@ export class Pop3Server {
       return refuse(socket, listener, '-ERR [SYS/TEMP] Too many connections, try again later.');
     }
     this.countOpen(socket);
-    const direct: ClientAddress = { address: peer, port: socket.remotePort };
+    const direct: ClientAddress = { address: plainAddress(peer), port: socket.remotePort };
     if (listener.proxyProtocol === undefined || trusted === undefined) return this.admit(socket, listener, ctx, direct);
     // Anyone else could claim any address: a PROXY listener serves its trusted proxies only.
     if (!trusted.has(peer)) {
@@ -107,7 +107,8 @@ export class Pop3Server {
       const { header } = result;
       const proxied = `v${header.version} ${header.kind}`;
       // LOCAL (the proxy's health check), UNKNOWN and families other than TCP: the proxy is the client.
-      this.admit(socket, listener, ctx, header.source === undefined ? { ...direct, proxied } : { ...header.source, via: peer, proxied });
+      const client = header.source === undefined ? direct : { address: plainAddress(header.source.address), port: header.source.port, via: direct.address };
+      this.admit(socket, listener, ctx, { ...client, proxied });
     });
   }
 
