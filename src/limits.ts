@@ -55,8 +55,12 @@ export { MESSAGE_READ_CHUNK } from '../adapters/shared/limits.js';
  * the other two pool threads stay free for the file reads of logged-in sessions.
  */
 export const HASH_CONCURRENCY = 2;
-/** Logins that may wait for a hash slot (about a second's worth); more fail fast with [SYS/TEMP]. */
-export const HASH_QUEUE = 32;
+/**
+ * Logins that may wait for a hash slot; more fail fast with [SYS/TEMP]. Each waits at most
+ * until its login's deadline (limits.loginQueueWaitMs), which is the bound that matters; this
+ * one only caps the memory of the queue.
+ */
+export const HASH_QUEUE = 256;
 
 /** Successful password verifications remembered, so repeated logins skip scrypt. */
 export const AUTH_CACHE_ENTRIES = 10_000;

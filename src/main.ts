@@ -4,6 +4,7 @@ import { LoginPenalties } from './auth/login-penalties.js';
 import type { Config, ListenerConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { LoginDelayTracker } from './locks/login-delay.js';
+import { LoginShedder } from './locks/login-shedder.js';
 import { InProcessLocks, type MaildropLocks } from './locks/maildrop-locks.js';
 import { TenantSessions } from './locks/tenant-sessions.js';
 import { createLogger, type Logger } from './logger.js';
@@ -20,6 +21,8 @@ export interface Gateway {
   readonly config: Config;
   /** Failed-login penalties (counters for the metrics). */
   readonly penalties: LoginPenalties;
+  /** Logins in flight, waiting and shed (counters for the metrics). */
+  readonly shedder: LoginShedder;
   /**
    * New sessions use `config` from now on; running ones finish on the config they started
    * with. Rejects with ConfigError (and changes nothing) when the config cannot be loaded.
@@ -65,6 +68,7 @@ interface Shared {
   readonly locks: MaildropLocks;
   readonly loginDelay: LoginDelayTracker;
   readonly penalties: LoginPenalties;
+  readonly shedder: LoginShedder;
   readonly tenantSessions: TenantSessions;
 }
 
@@ -92,6 +96,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
     locks: new InProcessLocks(),
     loginDelay: new LoginDelayTracker(),
     penalties: new LoginPenalties(undefined, logger),
+    shedder: new LoginShedder(),
     tenantSessions: new TenantSessions(),
   };
   let ctx = await buildContext(config, shared);
@@ -124,6 +129,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
     logger,
     server,
     penalties: shared.penalties,
+    shedder: shared.shedder,
     get config() {
       return ctx.config;
     },

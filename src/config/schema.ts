@@ -50,6 +50,8 @@ export const tenantCommonFields = {
   mechanisms: z.array(saslMechanism).optional(),
   /** Concurrent logged-in sessions for this tenant. */
   maxConnections: z.number().int().min(1).optional(),
+  /** Logins being checked or opened for this tenant at once (default: `limits.maxLoginsInFlightPerTenant`). */
+  maxLoginsInFlight: z.number().int().min(1).optional(),
   /** LOGIN-DELAY for this tenant's maildrops (default: the global `capabilities.loginDelaySeconds`). */
   loginDelaySeconds: z.number().int().min(0).optional(),
   /** EXPIRE shown to this tenant's users (default: the global `capabilities.expire`). */
@@ -108,6 +110,14 @@ export const limitsSchema = z.strictObject({
   maxConnections: z.number().int().min(1).default(1000),
   maxConnectionsPerIp: z.number().int().min(1).default(50),
   authFailureDelayMs: z.number().int().min(0).max(60_000).default(2000),
+  /**
+   * Logins being checked (password hash) or opened (the backend's login and listing) at once in
+   * this process, and per tenant; a login that cannot start within `loginQueueWaitMs` is answered
+   * -ERR [SYS/TEMP] at once instead of queueing (src/locks/login-shedder.ts).
+   */
+  maxLoginsInFlight: z.number().int().min(1).default(64),
+  maxLoginsInFlightPerTenant: z.number().int().min(1).default(32),
+  loginQueueWaitMs: z.number().int().min(0).max(60_000).default(3000),
   /** Failed logins cost later logins from the same address and for the same name, across connections. */
   authPenalty: authPenaltySchema.default(authPenaltySchema.parse({})),
   /** Unknown commands, syntax errors and failed logins before the connection is closed. */
