@@ -46,7 +46,7 @@ export async function loadResources(config: Config, logger: Logger, previous?: T
     throw new ConfigError(problems);
   }
   tenants.takeOverReused();
-  return { tls, tenants, warnings: [...plaintextWarnings(config), ...tenants.warnings()] };
+  return { tls, tenants, warnings: [...plaintextWarnings(config), ...proxyProtocolWarnings(config), ...tenants.warnings()] };
 }
 
 export interface Resources {
@@ -60,6 +60,15 @@ function plaintextWarnings(config: Config): string[] {
   if (config.allowPlaintextAuth !== 'always') return [];
   return config.listeners.flatMap((l, i) =>
     l.tls === 'none' ? [`listeners.${i} (${l.host}:${l.port}) has no TLS and allowPlaintextAuth is 'always': passwords cross it in clear`] : [],
+  );
+}
+
+/** A PROXY listener that trusts everyone lets anyone claim any client address (and dodge penalties). */
+function proxyProtocolWarnings(config: Config): string[] {
+  return config.listeners.flatMap((l, i) =>
+    (l.proxyProtocol?.trusted ?? [])
+      .filter((cidr) => /\/0$/.test(cidr))
+      .map((cidr) => `listeners.${i} (${l.host}:${l.port}) trusts PROXY headers from ${cidr}: anyone can claim any client address; list your proxies only`),
   );
 }
 
