@@ -55,9 +55,35 @@ export { MESSAGE_READ_CHUNK } from '../adapters/shared/limits.js';
  * the other two pool threads stay free for the file reads of logged-in sessions.
  */
 export const HASH_CONCURRENCY = 2;
-/** Logins that may wait for a hash slot (about a second's worth); more fail fast with [SYS/TEMP]. */
-export const HASH_QUEUE = 32;
+/**
+ * Logins that may wait for a hash slot; more fail fast with [SYS/TEMP]. Each waits at most
+ * until its login's deadline (limits.loginQueueWaitMs), which is the bound that matters; this
+ * one only caps the memory of the queue.
+ */
+export const HASH_QUEUE = 256;
 
 /** Successful password verifications remembered, so repeated logins skip scrypt. */
 export const AUTH_CACHE_ENTRIES = 10_000;
 export const AUTH_CACHE_TTL_MS = 5 * 60_000;
+
+/**
+ * PROXY protocol v1: the longest header the spec allows ("PROXY TCP6 " + two full IPv6
+ * addresses + two ports + CRLF), so a longer line is malformed, not slow.
+ */
+export const PROXY_V1_MAX_HEADER = 107;
+/**
+ * PROXY protocol v2: octets of addresses and TLVs after the 16-octet fixed part. The format
+ * allows 65,535; real senders use a few hundred (HAProxy's SSL and unique-id TLVs, cloud load
+ * balancers' endpoint ids), so a larger length is refused before anything of it is buffered.
+ */
+export const PROXY_V2_MAX_PAYLOAD = 2048;
+
+/**
+ * Login penalty records (client addresses and login names) kept in memory; the least recently
+ * used go first. ~150 octets each: 100,000 cost ~15 MB at most.
+ */
+export const PENALTY_ENTRIES = 100_000;
+/** Failures counted per key at most: the delay is capped long before, and decay time stays bounded. */
+export const PENALTY_MAX_FAILURES = 32;
+/** IPv6 clients are penalised per /64: one subscriber usually has a whole /64 to pick addresses from. */
+export const PENALTY_IPV6_PREFIX_GROUPS = 4;

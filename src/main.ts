@@ -1,8 +1,10 @@
 /** Composition root: config -> logger -> Redis, tenants, locks, TLS -> listeners; signals and reload. */
 import type { SecureContext } from 'node:tls';
+import { LoginPenalties } from './auth/login-penalties.js';
 import type { Config, ListenerConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { LoginDelayTracker } from './locks/login-delay.js';
+import { LoginShedder } from './locks/login-shedder.js';
 import { InProcessLocks, type MaildropLocks } from './locks/maildrop-locks.js';
 import { TenantSessions } from './locks/tenant-sessions.js';
 import { Identity } from './identity/identity.js';
@@ -20,6 +22,10 @@ export interface Gateway {
   readonly server: Pop3Server;
   /** The config new sessions get. */
   readonly config: Config;
+  /** Failed-login penalties (counters for the metrics). */
+  readonly penalties: LoginPenalties;
+  /** Logins in flight, waiting and shed (counters for the metrics). */
+  readonly shedder: LoginShedder;
   /**
    * The identity side of the config new sessions get: providers, grants and the links API
    * (`identity.grants?.links`) the consent pages drive.
@@ -51,7 +57,7 @@ export async function loadResources(config: Config, logger: Logger, previous?: T
     throw new ConfigError(problems);
   }
   tenants.takeOverReused();
-  return { tls, tenants, identity, warnings: [...plaintextWarnings(config), ...tenants.warnings(), ...identity.warnings()] };
+  return { tls, tenants, identity, warnings: [...plaintextWarnings(config), ...proxyProtocolWarnings(config), ...tenants.warnings(), ...identity.warnings()] };
 }
 
 export interface Resources {
@@ -70,10 +76,21 @@ function plaintextWarnings(config: Config): string[] {
   );
 }
 
+/** A PROXY listener that trusts everyone lets anyone claim any client address (and dodge penalties). */
+function proxyProtocolWarnings(config: Config): string[] {
+  return config.listeners.flatMap((l, i) =>
+    (l.proxyProtocol?.trusted ?? [])
+      .filter((cidr) => /\/0$/.test(cidr))
+      .map((cidr) => `listeners.${i} (${l.host}:${l.port}) trusts PROXY headers from ${cidr}: anyone can claim any client address; list your proxies only`),
+  );
+}
+
 interface Shared {
   readonly logger: Logger;
   readonly locks: MaildropLocks;
   readonly loginDelay: LoginDelayTracker;
+  readonly penalties: LoginPenalties;
+  readonly shedder: LoginShedder;
   readonly tenantSessions: TenantSessions;
 }
 
@@ -97,7 +114,14 @@ async function buildContext(config: Config, shared: Shared, redis: RedisConnecti
 }
 
 export async function startGateway(config: Config, logger = createLogger(config.log.level)): Promise<Gateway> {
-  const shared: Shared = { logger, locks: new InProcessLocks(), loginDelay: new LoginDelayTracker(), tenantSessions: new TenantSessions() };
+  const shared: Shared = {
+    logger,
+    locks: new InProcessLocks(),
+    loginDelay: new LoginDelayTracker(),
+    penalties: new LoginPenalties(undefined, logger),
+    shedder: new LoginShedder(),
+    tenantSessions: new TenantSessions(),
+  };
   // One connection for the gateway's life (a reload keeps it); it connects when a store first needs it.
   const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, logger.child({ component: 'redis' }));
   let ctx: ServerContext;
@@ -138,6 +162,8 @@ export async function startGateway(config: Config, logger = createLogger(config.
     listeners,
     logger,
     server,
+    penalties: shared.penalties,
+    shedder: shared.shedder,
     get config() {
       return ctx.config;
     },

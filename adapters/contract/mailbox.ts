@@ -50,7 +50,9 @@ export interface BackendLogin {
 /** Facts about the POP3 session that an adapter may log or use; never secrets. */
 export interface SessionContext {
   readonly sessionId: string;
+  /** The POP3 client's address (behind a trusted proxy: the one its PROXY header gave). */
   readonly remoteAddress: string;
+  readonly remotePort?: number;
   readonly tenant: string;
   /**
    * Gmail-style "recent mode" (`recent:` login prefix): list only messages received at or after

@@ -46,6 +46,13 @@ export const imapTenantSchema = z
      * `uid`: `<UIDVALIDITY>.<UID>`; `dovecot`: Dovecot's default pop3_uidl_format `%08Xu%08Xv`.
      */
     uidlFormat: z.enum(['auto', 'uid', 'dovecot']).default('auto'),
+    /**
+     * Tell the server who the POP3 client is, with IMAP ID (RFC 2971) `x-originating-ip`,
+     * `x-originating-port` and `x-session-ext-id` before login: Dovecot, for a gateway in its
+     * `login_trusted_networks`, then logs and rate-limits the client's address instead of the
+     * gateway's. Off: the server learns nothing about the client.
+     */
+    forwardClientAddress: z.boolean().default(true),
     connectTimeoutMs: z.number().int().min(100).default(10_000),
     /** A backend command that stays silent this long fails the session with [SYS/TEMP]. */
     commandTimeoutMs: z.number().int().min(100).default(60_000),

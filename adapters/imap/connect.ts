@@ -1,7 +1,7 @@
 /** Opens one imapflow connection for a POP3 session and classifies its failures. */
 import { readFileSync } from 'node:fs';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { StoreError, type BackendLogin } from '../contract.js';
+import { StoreError, type BackendLogin, type SessionContext } from '../contract.js';
 import type { ImapTenantConfig } from './config.js';
 
 /** What imapflow attaches to the errors it throws (its own types do not name these fields). */
@@ -17,7 +17,20 @@ export function readCa(cfg: ImapTenantConfig): Buffer | undefined {
   return cfg.ca === undefined ? undefined : readFileSync(cfg.ca);
 }
 
-function imapOptions(cfg: ImapTenantConfig, login: BackendLogin, ca: Buffer | undefined, idleMs: number): ImapFlowOptions {
+/**
+ * The IMAP ID fields the client is sent as: Dovecot (and other servers honouring these
+ * Dovecot/Courier-style keys) use them, from trusted networks, as the client's address and
+ * session id, so their logs and brute-force penalties see the POP3 client, not the gateway.
+ */
+export function clientIdFields(session: Pick<SessionContext, 'remoteAddress' | 'remotePort' | 'sessionId'>): Record<string, string> {
+  return {
+    'x-originating-ip': session.remoteAddress,
+    ...(session.remotePort !== undefined && { 'x-originating-port': String(session.remotePort) }),
+    'x-session-ext-id': session.sessionId,
+  };
+}
+
+function imapOptions(cfg: ImapTenantConfig, login: BackendLogin, ca: Buffer | undefined, idleMs: number, session: SessionContext): ImapFlowOptions {
   const implicit = cfg.tls === 'implicit';
   return {
     host: cfg.host,
@@ -37,7 +50,8 @@ function imapOptions(cfg: ImapTenantConfig, login: BackendLogin, ca: Buffer | un
     // The IMAP side is quiet whenever the POP3 client is (between commands, or not reading a big
     // message): it must outlive the POP3 idle timeout. Slow commands are bounded by withTimeout().
     socketTimeout: idleMs + 60_000,
-    clientInfo: { name: 'popgate' },
+    // imapflow sends ID before STARTTLS and login when the server offers it (and again after).
+    clientInfo: { name: 'popgate', ...(cfg.forwardClientAddress && clientIdFields(session)) },
   };
 }
 
@@ -63,8 +77,14 @@ export function classifyImapError(err: unknown, doing: string, refusedMeans: 'PE
   return new StoreError('TEMPORARY', detail, { cause: err });
 }
 
-export async function connectImap(cfg: ImapTenantConfig, login: BackendLogin, ca: Buffer | undefined, idleMs: number): Promise<ImapFlow> {
-  const client = new ImapFlow(imapOptions(cfg, login, ca, idleMs));
+export async function connectImap(
+  cfg: ImapTenantConfig,
+  login: BackendLogin,
+  ca: Buffer | undefined,
+  idleMs: number,
+  session: SessionContext,
+): Promise<ImapFlow> {
+  const client = new ImapFlow(imapOptions(cfg, login, ca, idleMs, session));
   // An 'error' event without a listener would crash the process; failures surface through the calls.
   client.on('error', () => undefined);
   try {

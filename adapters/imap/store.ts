@@ -41,7 +41,7 @@ export class ImapStore implements MailStore {
 
   async open(login: BackendLogin, ctx: SessionContext): Promise<Maildrop> {
     const started = Date.now();
-    const client = await connectImap(this.cfg, login, this.ca, this.sessionIdleMs);
+    const client = await connectImap(this.cfg, login, this.ca, this.sessionIdleMs, ctx);
     if (ctx.signal.aborted) {
       client.close();
       throw new StoreError('TEMPORARY', 'imap: the POP3 session ended during login');

@@ -32,6 +32,8 @@ export type PopgateBackend =
       /** Path template of the Maildirs, with {user}. */ readonly mailPath: string;
       readonly user: string;
       readonly password: string;
+      /** A users file made by the caller (many accounts), used instead of adding `user`. */
+      readonly usersFile?: string;
     }
   | {
       readonly adapter: 's3';
@@ -81,6 +83,8 @@ export interface PopgateOptions {
   readonly logLevel?: PopgateLogLevel;
   /** Extra node options for the child (e.g. --cpu-prof --cpu-prof-dir DIR). */
   readonly nodeArgs?: readonly string[];
+  /** `limits` of the config (defaults otherwise). */
+  readonly limits?: Readonly<Record<string, unknown>>;
 }
 
 function tail(path: string, lines: number): string {
@@ -126,8 +130,8 @@ export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess
   const b = opts.backend;
   let tenant: Record<string, unknown>;
   if (b.adapter === 'maildir') {
-    const usersFile = join(opts.dir, 'users.yaml');
-    addUser(usersFile, b.user, b.password);
+    const usersFile = b.usersFile ?? join(opts.dir, 'users.yaml');
+    if (b.usersFile === undefined) addUser(usersFile, b.user, b.password);
     tenant = { adapter: 'maildir', path: b.mailPath, users: usersFile };
   } else if (b.adapter === 's3') {
     const usersFile = join(opts.dir, 'users.yaml');
@@ -180,6 +184,7 @@ export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess
     tenants: { bench: tenant },
     defaultTenant: 'bench',
     allowPlaintextAuth: 'always',
+    ...(opts.limits !== undefined && { limits: opts.limits }),
     log: { level: opts.logLevel ?? 'warn' },
   };
   writeFileSync(configPath, stringify(config));

@@ -3,28 +3,25 @@
  * as known ones, so timing does not tell a stranger who exists.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
-import { AUTH_CACHE_ENTRIES, AUTH_CACHE_TTL_MS } from '../limits.js';
 import type { Credentials } from './credentials.js';
 import { DUMMY_HASH, verifyPassword } from './password-hash.js';
 import type { UsersFile } from './users-file.js';
+import { processVerifiedCredentials, type VerifiedCredentials } from './verified-credentials.js';
 
-/**
- * Remembers recent successful password checks (keyed by an HMAC with a per-process key, so
- * the cache holds no password), as Dovecot's auth cache does: a scrypt hash is the dearest part of a login (bench/README.md).
- */
-const verifiedCache = new LRUCache<string, true>({ max: AUTH_CACHE_ENTRIES, ttl: AUTH_CACHE_TTL_MS });
-const cacheKey = randomBytes(32);
-
-export async function verifyLocal(users: UsersFile, user: string, creds: Credentials): Promise<boolean> {
+export async function verifyLocal(
+  users: UsersFile,
+  user: string,
+  creds: Credentials,
+  verified: VerifiedCredentials = processVerifiedCredentials,
+): Promise<boolean> {
   const record = users.get(user);
   switch (creds.kind) {
     case 'password': {
       const stored = record?.password ?? DUMMY_HASH;
-      const key = createHmac('sha256', cacheKey).update(`${user}\0${creds.password}\0${stored}`).digest('base64');
-      if (record !== undefined && verifiedCache.has(key)) return true;
+      const key = verified.keyOf(user, creds.password, stored);
+      if (record !== undefined && (await verified.has(key).catch(() => false))) return true;
       const ok = await verifyPassword(creds.password, stored);
-      if (ok && record !== undefined) verifiedCache.set(key, true);
+      if (ok && record !== undefined) await verified.remember(key).catch(() => undefined);
       return ok && record !== undefined;
     }
     case 'apop': {

@@ -3,8 +3,25 @@ import { z } from 'zod';
 import type { AdapterConfigSchema } from '../../adapters/contract.js';
 import { ADAPTERS, adapterFor } from '../../adapters/index.js';
 import { identitySchema, type IdentityConfig } from '../identity/config.js';
+import { parseCidr } from '../proxy-protocol/trusted-sources.js';
 
 const port = z.number().int().min(0).max(65_535);
+
+const cidr = z.string().superRefine((text, ctx) => {
+  const parsed = parseCidr(text);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+});
+
+/**
+ * PROXY protocol v1/v2 (HAProxy `send-proxy`, `send-proxy-v2`, cloud load balancers): every
+ * connection must start with a header, and only peers in `trusted` may send one; anyone else,
+ * a malformed header or none within `timeoutMs` is disconnected. The header's client address
+ * is the session's (logs, per-address limits, login penalties, the backend's IMAP ID).
+ */
+export const proxyProtocolSchema = z.strictObject({
+  trusted: z.array(cidr).min(1),
+  timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+});
 
 export const listenerSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
@@ -12,6 +29,7 @@ export const listenerSchema = z.strictObject({
   tls: z.enum(['none', 'starttls', 'implicit']).default('none'),
   /** Allow TLS 1.0 and 1.1 for legacy devices on this listener only. */
   legacyTls: z.boolean().default(false),
+  proxyProtocol: proxyProtocolSchema.optional(),
 });
 
 const saslMechanism = z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'OAUTHBEARER']);
@@ -33,6 +51,8 @@ export const tenantCommonFields = {
   mechanisms: z.array(saslMechanism).optional(),
   /** Concurrent logged-in sessions for this tenant. */
   maxConnections: z.number().int().min(1).optional(),
+  /** Logins being checked or opened for this tenant at once (default: `limits.maxLoginsInFlightPerTenant`). */
+  maxLoginsInFlight: z.number().int().min(1).optional(),
   /** LOGIN-DELAY for this tenant's maildrops (default: the global `capabilities.loginDelaySeconds`). */
   loginDelaySeconds: z.number().int().min(0).optional(),
   /** EXPIRE shown to this tenant's users (default: the global `capabilities.expire`). */
@@ -76,12 +96,31 @@ function withCommonFields<S extends AdapterConfigSchema>(schema: S): TenantSchem
  */
 export const tenantSchema = z.discriminatedUnion('adapter', ADAPTERS.map((a) => withCommonFields(a.config)) as TenantSchemas<typeof ADAPTERS>);
 
+/** Login penalties across connections (see src/auth/login-penalties.ts). */
+export const authPenaltySchema = z.strictObject({
+  /** What one recent failure costs; each further one doubles it. 0: off. */
+  baseMs: z.number().int().min(0).max(60_000).default(1000),
+  maxMs: z.number().int().min(0).max(300_000).default(15_000),
+  /** Failures are forgiven gradually: their count halves every this many seconds. */
+  halfLifeSeconds: z.number().min(1).max(86_400).default(300),
+});
+
 export const limitsSchema = z.strictObject({
   /** RFC 1939 asks for at least 10 minutes; lower values are allowed (with a warning) for tests. */
   idleTimeoutSeconds: z.number().int().min(1).default(600),
   maxConnections: z.number().int().min(1).default(1000),
   maxConnectionsPerIp: z.number().int().min(1).default(50),
   authFailureDelayMs: z.number().int().min(0).max(60_000).default(2000),
+  /**
+   * Logins being checked (password hash) or opened (the backend's login and listing) at once in
+   * this process, and per tenant; a login that cannot start within `loginQueueWaitMs` is answered
+   * -ERR [SYS/TEMP] at once instead of queueing (src/locks/login-shedder.ts).
+   */
+  maxLoginsInFlight: z.number().int().min(1).default(64),
+  maxLoginsInFlightPerTenant: z.number().int().min(1).default(32),
+  loginQueueWaitMs: z.number().int().min(0).max(60_000).default(3000),
+  /** Failed logins cost later logins from the same address and for the same name, across connections. */
+  authPenalty: authPenaltySchema.default(authPenaltySchema.parse({})),
   /** Unknown commands, syntax errors and failed logins before the connection is closed. */
   maxBadCommands: z.number().int().min(1).default(10),
   /**

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { InMemoryMessage } from '../../adapters/contract.js';
 import type { ListenerConfig } from '../config/schema.js';
+import type { ClientAddress } from './client-address.js';
 import { Pop3Error } from '../errors.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
@@ -43,6 +44,7 @@ const AUTH_COMMAND = /^[ \t]*AUTH[ \t]/i;
 export class Connection implements Session {
   readonly id = randomBytes(6).toString('hex');
   readonly remoteAddress: string;
+  readonly remotePort: number | undefined;
   readonly log: Logger;
   readonly apopTimestamp: string | undefined;
   private current: SessionState = { name: 'AUTHORIZATION', pendingUser: undefined };
@@ -65,10 +67,12 @@ export class Connection implements Session {
     socket: Socket,
     readonly ctx: ServerContext,
     readonly listener: ListenerConfig,
+    private readonly client: ClientAddress = { address: socket.remoteAddress ?? 'unknown', port: socket.remotePort },
   ) {
     this.socket = socket;
     this.tlsActive = 'encrypted' in socket && (socket as TLSSocket).encrypted === true;
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.remoteAddress = client.address;
+    this.remotePort = client.port;
     this.log = ctx.logger.child({ session: this.id, peer: this.remoteAddress });
     // RFC 1939 asks only for a unique msg-id; a random one tells no PID or host name.
     this.apopTimestamp = ctx.apopAvailable() ? `<${randomBytes(12).toString('hex')}.${Date.now()}@popgate>` : undefined;
@@ -105,7 +109,16 @@ export class Connection implements Session {
 
   start(): void {
     this.attach(this.socket);
-    this.log.info({ tls: this.tlsActive, listener: `${this.listener.host}:${this.listener.port}` }, 'connect');
+    const { via, proxied } = this.client;
+    this.log.info(
+      {
+        tls: this.tlsActive,
+        listener: `${this.listener.host}:${this.listener.port}`,
+        ...(proxied !== undefined && { proxied }),
+        ...(via !== undefined && { via }),
+      },
+      'connect',
+    );
     const stamp = this.apopTimestamp === undefined ? '' : ` ${this.apopTimestamp}`;
     this.send(`+OK popgate ready.${stamp}`);
     this.armIdle();

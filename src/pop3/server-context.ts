@@ -1,11 +1,13 @@
 /**
  * What every connection shares. A config reload makes a new context (config, tenants, TLS);
  * each connection keeps the one it started with, so running sessions finish on the old config.
- * Locks, login-delay records and tenant session counts are shared by all contexts.
+ * Locks, login-delay records, login penalties, login slots and tenant session counts are shared by all contexts.
  */
 import type { SecureContext } from 'node:tls';
+import type { LoginPenalties } from '../auth/login-penalties.js';
 import type { Config, ListenerConfig } from '../config/schema.js';
 import type { LoginDelayTracker } from '../locks/login-delay.js';
+import type { LoginShedder } from '../locks/login-shedder.js';
 import type { MaildropLocks } from '../locks/maildrop-locks.js';
 import type { TenantSessions } from '../locks/tenant-sessions.js';
 import type { Logger } from '../logger.js';
@@ -19,6 +21,8 @@ export interface ServerContext {
   readonly tenants: Tenants;
   readonly locks: MaildropLocks;
   readonly loginDelay: LoginDelayTracker;
+  readonly penalties: LoginPenalties;
+  readonly shedder: LoginShedder;
   readonly tenantSessions: TenantSessions;
   /** The default TLS context of this listener (implicit TLS and STLS), if TLS is configured. */
   secureContextFor(listener: ListenerConfig): SecureContext | undefined;

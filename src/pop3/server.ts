@@ -1,9 +1,19 @@
-/** Listeners, connection caps, the implicit-TLS handshake and graceful shutdown. */
+/** Listeners, connection caps, the PROXY header, the implicit-TLS handshake and graceful shutdown. */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/schema.js';
+import { readProxyHeader } from '../proxy-protocol/read-header.js';
+import { TrustedSources } from '../proxy-protocol/trusted-sources.js';
+import { plainAddress, type ClientAddress } from './client-address.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './server-context.js';
 import { serverHandshake } from './tls-handshake.js';
+
+interface Listening {
+  readonly server: Server;
+  readonly listener: ListenerConfig;
+  /** Peers that may send a PROXY header, when the listener expects one. */
+  readonly trusted: TrustedSources | undefined;
+}
 
 export interface BoundListener {
   readonly config: ListenerConfig;
@@ -11,13 +21,13 @@ export interface BoundListener {
 }
 
 export class Pop3Server {
-  private readonly servers: { readonly server: Server; readonly listener: ListenerConfig }[] = [];
+  private readonly servers: Listening[] = [];
   private readonly connections = new Set<Connection>();
   /** Every accepted socket counts from accept() to its close, handshaking or not. */
   private accepted = 0;
   private readonly perIp = new Map<string, number>();
-  /** Implicit-TLS sockets still in their handshake (no Connection yet): cut at shutdown. */
-  private readonly handshaking = new Set<Socket>();
+  /** Sockets still sending their PROXY header or in their TLS handshake (no Connection yet): cut at shutdown. */
+  private readonly opening = new Set<Socket>();
   private stopping = false;
 
   constructor(private ctx: ServerContext) {}
@@ -50,7 +60,8 @@ export class Pop3Server {
   async listen(): Promise<BoundListener[]> {
     const bound: BoundListener[] = [];
     for (const listener of this.ctx.config.listeners) {
-      const server = createServer({ noDelay: true }, (socket) => this.accept(socket, listener));
+      const trusted = listener.proxyProtocol === undefined ? undefined : new TrustedSources(listener.proxyProtocol.trusted);
+      const server = createServer({ noDelay: true }, (socket) => this.accept(socket, { server, listener, trusted }));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: listener.host, port: listener.port }, () => {
@@ -59,63 +70,90 @@ export class Pop3Server {
         });
       });
       server.on('error', (err) => this.ctx.logger.error({ err }, 'listener error'));
-      this.servers.push({ server, listener });
+      this.servers.push({ server, listener, trusted });
       const address = server.address() as AddressInfo;
       bound.push({ config: listener, address });
-      this.ctx.logger.info({ host: address.address, port: address.port, tls: listener.tls }, 'listening');
+      this.ctx.logger.info({ host: address.address, port: address.port, tls: listener.tls, proxyProtocol: trusted !== undefined }, 'listening');
     }
     return bound;
   }
 
-  private accept(socket: Socket, listener: ListenerConfig): void {
+  private accept(socket: Socket, { listener, trusted }: Listening): void {
     const ctx = this.ctx;
     const { limits } = ctx.config;
-    const ip = socket.remoteAddress ?? 'unknown';
-    const implicitTls = listener.tls === 'implicit';
+    const peer = socket.remoteAddress ?? 'unknown';
     socket.on('error', () => undefined);
-    // An implicit-TLS client cannot read a plain -ERR: it is refused without a handshake,
-    // which under a flood also spares the CPU a handshake costs.
-    const refuse = (line: string): void => (implicitTls ? void socket.destroy() : refuseWith(socket, line));
-    if (this.stopping) return refuse('-ERR [SYS/TEMP] Server is shutting down.');
+    if (this.stopping) return refuse(socket, listener, '-ERR [SYS/TEMP] Server is shutting down.');
     if (this.accepted >= limits.maxConnections) {
-      ctx.logger.warn({ peer: ip, limit: limits.maxConnections }, 'connection refused: maxConnections');
-      return refuse('-ERR [SYS/TEMP] Too many connections, try again later.');
+      ctx.logger.warn({ peer, limit: limits.maxConnections }, 'connection refused: maxConnections');
+      return refuse(socket, listener, '-ERR [SYS/TEMP] Too many connections, try again later.');
     }
-    const fromIp = this.perIp.get(ip) ?? 0;
-    if (fromIp >= limits.maxConnectionsPerIp) {
-      ctx.logger.warn({ peer: ip, limit: limits.maxConnectionsPerIp }, 'connection refused: maxConnectionsPerIp');
-      return refuse('-ERR [SYS/TEMP] Too many connections from your address.');
+    this.countOpen(socket);
+    const direct: ClientAddress = { address: plainAddress(peer), port: socket.remotePort };
+    if (listener.proxyProtocol === undefined || trusted === undefined) return this.admit(socket, listener, ctx, direct);
+    // Anyone else could claim any address: a PROXY listener serves its trusted proxies only.
+    if (!trusted.has(peer)) {
+      ctx.logger.warn({ peer }, 'connection refused: not a trusted PROXY protocol source');
+      return void socket.destroy();
     }
-    this.count(socket, ip);
-    if (!implicitTls) return this.startSession(socket, listener, ctx);
-    const secureContext = ctx.secureContextFor(listener);
-    if (secureContext === undefined) return void socket.destroy();
-    this.handshaking.add(socket);
-    void serverHandshake(socket, secureContext, ctx.sniCallback(listener), limits.tlsHandshakeTimeoutSeconds * 1000).then((result) => {
-      this.handshaking.delete(socket);
+    this.opening.add(socket);
+    void readProxyHeader(socket, listener.proxyProtocol.timeoutMs).then((result) => {
+      this.opening.delete(socket);
       if (!result.ok) {
-        ctx.logger.info({ peer: ip, err: result.reason }, 'TLS handshake failed');
+        ctx.logger.warn({ peer, err: result.reason }, 'connection closed: PROXY header missing or malformed');
         return;
       }
-      if (this.stopping) return void result.socket.destroy();
-      this.startSession(result.socket, listener, ctx);
+      if (this.stopping) return void socket.destroy();
+      const { header } = result;
+      const proxied = `v${header.version} ${header.kind}`;
+      // LOCAL (the proxy's health check), UNKNOWN and families other than TCP: the proxy is the client.
+      const client = header.source === undefined ? direct : { address: plainAddress(header.source.address), port: header.source.port, via: direct.address };
+      this.admit(socket, listener, ctx, { ...client, proxied });
     });
   }
 
-  /** Counts the socket toward maxConnections and its address's share until it closes. */
-  private count(socket: Socket, ip: string): void {
+  /** The client's address is known: its per-address cap, then TLS (implicit) and the session. */
+  private admit(socket: Socket, listener: ListenerConfig, ctx: ServerContext, client: ClientAddress): void {
+    const { limits } = ctx.config;
+    const fromIp = this.perIp.get(client.address) ?? 0;
+    if (fromIp >= limits.maxConnectionsPerIp) {
+      ctx.logger.warn({ peer: client.address, limit: limits.maxConnectionsPerIp }, 'connection refused: maxConnectionsPerIp');
+      return refuse(socket, listener, '-ERR [SYS/TEMP] Too many connections from your address.');
+    }
+    this.countPerIp(socket, client.address);
+    if (listener.tls !== 'implicit') return this.startSession(socket, listener, ctx, client);
+    const secureContext = ctx.secureContextFor(listener);
+    if (secureContext === undefined) return void socket.destroy();
+    this.opening.add(socket);
+    void serverHandshake(socket, secureContext, ctx.sniCallback(listener), limits.tlsHandshakeTimeoutSeconds * 1000).then((result) => {
+      this.opening.delete(socket);
+      if (!result.ok) {
+        ctx.logger.info({ peer: client.address, err: result.reason }, 'TLS handshake failed');
+        return;
+      }
+      if (this.stopping) return void result.socket.destroy();
+      this.startSession(result.socket, listener, ctx, client);
+    });
+  }
+
+  /** Counts the socket toward maxConnections until it closes. */
+  private countOpen(socket: Socket): void {
     this.accepted++;
+    socket.once('close', () => this.accepted--);
+  }
+
+  /** Counts the socket toward its client address's share until it closes. */
+  private countPerIp(socket: Socket, ip: string): void {
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     socket.once('close', () => {
-      this.accepted--;
       const left = (this.perIp.get(ip) ?? 1) - 1;
       if (left <= 0) this.perIp.delete(ip);
       else this.perIp.set(ip, left);
     });
   }
 
-  private startSession(socket: Socket, listener: ListenerConfig, ctx: ServerContext): void {
-    const conn = new Connection(socket, ctx, listener);
+  private startSession(socket: Socket, listener: ListenerConfig, ctx: ServerContext, client: ClientAddress): void {
+    const conn = new Connection(socket, ctx, listener, client);
     this.connections.add(conn);
     void conn.done.then(() => {
       this.connections.delete(conn);
@@ -131,7 +169,7 @@ export class Pop3Server {
   async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
     const closed = Promise.all(this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    for (const socket of this.handshaking) socket.destroy();
+    for (const socket of this.opening) socket.destroy();
     const allDone = (): Promise<unknown> => Promise.all([...this.connections].map((c) => c.done));
     if (this.connections.size > 0) {
       this.ctx.logger.info({ sessions: this.connections.size, graceMs }, 'shutdown: waiting for sessions');
@@ -147,7 +185,12 @@ export class Pop3Server {
   }
 }
 
-function refuseWith(socket: Socket, line: string): void {
+/**
+ * An implicit-TLS client cannot read a plain -ERR: it is refused without a handshake, which
+ * under a flood also spares the CPU a handshake costs.
+ */
+function refuse(socket: Socket, listener: ListenerConfig, line: string): void {
+  if (listener.tls === 'implicit') return void socket.destroy();
   socket.end(line + '\r\n');
   const force = setTimeout(() => socket.destroy(), 1000).unref();
   socket.once('close', () => clearTimeout(force));

@@ -15,7 +15,9 @@ export interface Session {
   readonly id: string;
   readonly ctx: ServerContext;
   readonly listener: ListenerConfig;
+  /** The client's address: the socket's peer, or what a trusted proxy's PROXY header said. */
   readonly remoteAddress: string;
+  readonly remotePort: number | undefined;
   readonly log: Logger;
   /** Aborted when the connection ends. */
   readonly signal: AbortSignal;

@@ -505,6 +505,16 @@ describe('popgate check/serve: users file permissions and names, plaintext warni
     assert.match(r.stderr, /^warning: listeners\.0 \(127\.0\.0\.1:1110\) has no TLS and allowPlaintextAuth is 'always'/m);
   });
 
+  it('a PROXY protocol listener trusting every address: check warns, naming the listener', async () => {
+    const config = setup('proxy-all', {
+      config: `listeners: [{ host: 127.0.0.1, port: 1110, proxyProtocol: { trusted: ['0.0.0.0/0', '10.0.0.0/8'] } }]\ntenants:\n  main: { adapter: maildir, path: "mail/{user}", users: users-proxy-all.yaml }\n`,
+    });
+    const r = await cli(['check', '--config', config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: listeners\.0 \(127\.0\.0\.1:1110\) trusts PROXY headers from 0\.0\.0\.0\/0: anyone can claim any client address/m);
+    assert.doesNotMatch(r.stderr, /10\.0\.0\.0\/8/, 'a narrower block is not warned about');
+  });
+
   it('serve logs the same warnings at start-up', async () => {
     const port = await freePort();
     const config = setup('serve-warn', {

@@ -22,8 +22,12 @@ export interface TestGatewayOptions {
   /** Users to create (default: alice/alicepass). */
   readonly users?: Record<string, TestUser>;
   /** Listener TLS modes to open, in order (default: ['none']). */
-  readonly listeners?: readonly { tls: 'none' | 'starttls' | 'implicit'; legacyTls?: boolean }[];
-  /** Raw config keys merged over the defaults (top-level keys replace). */
+  readonly listeners?: readonly {
+    tls: 'none' | 'starttls' | 'implicit';
+    legacyTls?: boolean;
+    proxyProtocol?: { trusted: readonly string[]; timeoutMs?: number };
+  }[];
+  /** Raw config keys merged over the defaults (top-level keys replace; `limits.authPenalty` defaults to off). */
   readonly config?: Record<string, unknown>;
   /** Extra tenant settings merged into the single `main` tenant. */
   readonly tenant?: Record<string, unknown>;
@@ -78,6 +82,9 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     log: { level: 'debug' },
     ...opts.config,
   };
+  // Login penalties are off unless a test sets limits.authPenalty: they would slow every test
+  // that fails logins on purpose (test/protocol/auth-penalty.test.ts tests them).
+  raw.limits = { authPenalty: { baseMs: 0 }, ...(raw.limits as Record<string, unknown>) };
   const config = configSchema.parse(raw);
   const logs: string[] = [];
   const sink = new Writable({

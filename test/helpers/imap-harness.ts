@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import type { DovecotInstance } from './dovecot.js';
-import { startTestGateway, type TestGateway } from './gateway.js';
+import { startTestGateway, type TestGateway, type TestGatewayOptions } from './gateway.js';
 import { firstDifference } from './client-corpus.js';
 import { crlfLength } from './maildir.js';
 
@@ -19,7 +19,7 @@ export interface ImapGatewayOptions {
   readonly limits?: Record<string, unknown>;
   /** Other top-level config keys. */
   readonly config?: Record<string, unknown>;
-  readonly listeners?: readonly { tls: 'none' | 'starttls' | 'implicit' }[];
+  readonly listeners?: TestGatewayOptions['listeners'];
 }
 
 export function imapTenant(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -42,7 +42,7 @@ export class Pop3TestClient {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s: Socket =
         opts.tls !== undefined
-          ? tlsConnect({ host, port, ...opts.tls }, () => resolve(s))
+          ? tlsConnect({ host, port, ...(opts.localAddress !== undefined && { localAddress: opts.localAddress }), ...opts.tls }, () => resolve(s))
           : netConnect({ host, port, localAddress: opts.localAddress }, () => resolve(s));
       s.once('error', reject);
     });
@@ -52,9 +52,9 @@ export class Pop3TestClient {
   }
 
   /** Connects without reading anything (for tests of the greeting or refusals). */
-  static async connectRaw(port: number): Promise<Pop3TestClient> {
+  static async connectRaw(port: number, localAddress?: string): Promise<Pop3TestClient> {
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = netConnect({ host: '127.0.0.1', port }, () => resolve(s));
+      const s = netConnect({ host: '127.0.0.1', port, localAddress }, () => resolve(s));
       s.once('error', reject);
     });
     return new Pop3TestClient(socket);

@@ -83,4 +83,15 @@ describe('config validation', () => {
     assert.deepEqual(cfg.redis, { url: 'rediss://:pw@cache.internal:6380/2', keyPrefix: 'popgate:', tls: { ca: '/etc/popgate/tls/redis-ca.pem' } });
     assert.equal(parseConfig(valid, '/etc/popgate').redis, undefined, 'no redis unless configured');
   });
+
+  it("checks a listener's proxyProtocol: CIDR blocks or addresses, at least one, and a bounded timeout", () => {
+    const listener = (extra: string): string => valid.replace('port: 1110 }', `port: 1110, proxyProtocol: ${extra} }`);
+    const cfg = parseConfig(listener("{ trusted: ['10.0.0.0/8', '::1', '2001:db8::/32'] }"), '/etc/popgate');
+    assert.deepEqual(cfg.listeners[0]?.proxyProtocol, { trusted: ['10.0.0.0/8', '::1', '2001:db8::/32'], timeoutMs: 3000 });
+    assert.match(issues(listener("{ trusted: ['10.0.0.0/33'] }")).join('\n'), /^listeners\.0\.proxyProtocol\.trusted\.0: .*prefix length must be 0\.\.32/m);
+    assert.match(issues(listener("{ trusted: ['haproxy.local'] }")).join('\n'), /^listeners\.0\.proxyProtocol\.trusted\.0: .*not an IPv4 or IPv6 address/m);
+    assert.match(issues(listener("{ trusted: ['fe80::1%eth0'] }")).join('\n'), /^listeners\.0\.proxyProtocol\.trusted\.0: /m);
+    assert.match(issues(listener('{ trusted: [] }')).join('\n'), /^listeners\.0\.proxyProtocol\.trusted: /m);
+    assert.match(issues(listener("{ trusted: ['::1'], timeoutMs: 0 }")).join('\n'), /^listeners\.0\.proxyProtocol\.timeoutMs: /m);
+  });
 });
