@@ -2,14 +2,15 @@
 import type { SecureContext } from 'node:tls';
 import type { Config, ListenerConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
-import { LoginDelayTracker } from './locks/login-delay.js';
+import { LoginDelayTracker, type LoginDelays } from './locks/login-delay.js';
 import { InProcessLocks, type MaildropLocks } from './locks/maildrop-locks.js';
-import { TenantSessions } from './locks/tenant-sessions.js';
+import { TenantSessions, type TenantSlots } from './locks/tenant-sessions.js';
 import { createLogger, type Logger } from './logger.js';
 import { Pop3Server, type BoundListener } from './pop3/server.js';
 import type { ServerContext } from './pop3/server-context.js';
 import { loadTlsContexts, type TlsContexts } from './pop3/tls-contexts.js';
 import { RedisConnection, redisOptions } from './redis/connection.js';
+import { redisSessionState } from './redis/session-state.js';
 import { redisSizeBook } from './redis/sizes.js';
 import { Tenants, type StoreServices } from './tenants.js';
 
@@ -64,8 +65,14 @@ function plaintextWarnings(config: Config): string[] {
 interface Shared {
   readonly logger: Logger;
   readonly locks: MaildropLocks;
-  readonly loginDelay: LoginDelayTracker;
-  readonly tenantSessions: TenantSessions;
+  readonly loginDelay: LoginDelays;
+  readonly tenantSessions: TenantSlots;
+}
+
+/** Locks, LOGIN-DELAY times and tenant counts: in Redis when it holds the session state, else in this process. */
+function sessionStateFor(config: Config, redis: RedisConnection | undefined): Omit<Shared, 'logger'> & { stop(): void } {
+  if (redis !== undefined && config.redis?.sessionState === 'redis') return redisSessionState(redis, config.redis.lockTtlSeconds);
+  return { locks: new InProcessLocks(), loginDelay: new LoginDelayTracker(), tenantSessions: new TenantSessions(), stop: () => undefined };
 }
 
 async function buildContext(config: Config, shared: Shared, redis: RedisConnection | undefined, previous?: Tenants): Promise<ServerContext> {
@@ -88,13 +95,16 @@ async function buildContext(config: Config, shared: Shared, redis: RedisConnecti
 }
 
 export async function startGateway(config: Config, logger = createLogger(config.log.level)): Promise<Gateway> {
-  const shared: Shared = { logger, locks: new InProcessLocks(), loginDelay: new LoginDelayTracker(), tenantSessions: new TenantSessions() };
-  // One connection for the gateway's life (a reload keeps it); it connects when a store first needs it.
+  // One connection for the gateway's life (a reload keeps it); it connects at once when it
+  // holds the session state, else when a store first needs it.
   const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, logger.child({ component: 'redis' }));
+  const sessionState = sessionStateFor(config, redis);
+  const shared: Shared = { logger, locks: sessionState.locks, loginDelay: sessionState.loginDelay, tenantSessions: sessionState.tenantSessions };
   let ctx: ServerContext;
   try {
     ctx = await buildContext(config, shared, redis);
   } catch (err) {
+    sessionState.stop();
     await redis?.close();
     throw err;
   }
@@ -143,6 +153,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
         await server.shutdown(graceMs);
         // The stores hand their last sizes to Redis before it is closed.
         await ctx.retire();
+        sessionState.stop();
         await redis?.close();
         logger.info('stopped');
       })();

@@ -130,8 +130,9 @@ function redisUrlProblem(text: string): string | undefined {
 }
 
 /**
- * The gateway's Redis: where state shared by its instances lives. Today that is the exact
- * message sizes of the Gmail, REST and S3 tenants (instead of their `stateDir` files).
+ * The gateway's Redis: where state shared by its instances lives: the maildrop locks, LOGIN-DELAY
+ * times and tenant session counts (unless `sessionState: process`), and the exact message sizes
+ * of the Gmail, REST and S3 tenants (instead of their `stateDir` files).
  */
 export const redisSchema = z
   .strictObject({
@@ -147,6 +148,17 @@ export const redisSchema = z
       .default('popgate:'),
     /** With a rediss:// URL: the CA that signed the server's certificate (PEM), if not a public one. */
     tls: z.strictObject({ ca: z.string().min(1).optional() }).optional(),
+    /**
+     * Where the maildrop locks, LOGIN-DELAY times and tenant session counts live: `redis`, shared
+     * by every process on it (a login needs Redis then), or `process`, this process only (one
+     * gateway process; Redis then only holds sizes and its outages cost no login).
+     */
+    sessionState: z.enum(['redis', 'process']).default('redis'),
+    /**
+     * How long a maildrop lock (and a tenant session count) outlives a process that died
+     * without releasing it; renewed every third of it while the session lives.
+     */
+    lockTtlSeconds: z.number().int().min(2).max(3600).default(30),
   })
   .superRefine((r, ctx) => {
     if (r.tls !== undefined && !r.url.startsWith('rediss://')) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'needs a rediss:// url (TLS)' });
