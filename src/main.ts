@@ -190,13 +190,16 @@ export function handleSignals(gateway: Gateway, loadConfig?: () => Config): void
   if (loadConfig === undefined) return;
   process.on('SIGHUP', () => {
     gateway.logger.info({ signal: 'SIGHUP' }, 'reloading the config');
-    void (async () => {
-      try {
-        await gateway.reload(loadConfig());
-      } catch (err) {
-        const problems = err instanceof ConfigError ? err.issues : [(err as Error).message];
-        gateway.logger.error({ problems }, 'config reload failed; keeping the running config');
-      }
-    })();
+    void reloadLogged(gateway, loadConfig);
   });
+}
+
+/** Reloads from `loadConfig()`; a config that does not load is logged and the old one kept. Never rejects. */
+export async function reloadLogged(gateway: Gateway, loadConfig: () => Config): Promise<void> {
+  try {
+    await gateway.reload(loadConfig());
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.issues : [(err as Error).message];
+    gateway.logger.error({ problems }, 'config reload failed; keeping the running config');
+  }
 }

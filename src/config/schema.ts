@@ -183,11 +183,24 @@ export const configSchema = z
     workarounds: z.array(z.enum(['outlook-no-nuls'])).default([]),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
     redis: redisSchema.optional(),
+    /**
+     * Gateway processes sharing the listeners (Node's cluster): a number, or `auto` (one per
+     * CPU). Above 1 (and with `auto`) they must share the session state in Redis.
+     */
+    workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),
   })
   .superRefine((cfg, ctx) => {
     const names = Object.keys(cfg.tenants);
     if (cfg.defaultTenant !== undefined && !names.includes(cfg.defaultTenant)) {
       ctx.addIssue({ code: 'custom', path: ['defaultTenant'], message: `names no tenant (tenants: ${names.join(', ')})` });
+    }
+    if (cfg.workers !== 1 && cfg.redis?.sessionState !== 'redis') {
+      const why = cfg.redis === undefined ? 'set redis.url' : "set redis.sessionState to 'redis' (it is 'process')";
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message: `${cfg.workers} runs several processes, which must share the maildrop locks, LOGIN-DELAY times and tenant session counts in Redis: ${why}, or use workers: 1`,
+      });
     }
     cfg.listeners.forEach((l, i) => {
       if (l.tls !== 'none' && cfg.tls === undefined) {
