@@ -67,6 +67,8 @@ interface Args {
   readonly popgateLog: PopgateLogLevel;
   /** Write a V8 CPU profile of each popgate child into this folder (at its exit). */
   readonly cpuProf: string | undefined;
+  /** (b)'s `connectionReuse.seconds`: 0 (off, the default) or how long a logged-in IMAP connection is kept. */
+  readonly imapReuse: number;
 }
 
 interface Workload {
@@ -100,11 +102,12 @@ function workloads(quick: boolean): Workload[] {
 const LOG_LEVELS: readonly PopgateLogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--only NAMES] [--servers a,b,c,d] [--clients raw,poplib] [--runs N] [--warmup N] [--pipeline W]
-                              [--json FILE] [--keep] [--serve] [--popgate-log LEVEL] [--cpu-prof DIR]
+                              [--json FILE] [--keep] [--serve] [--popgate-log LEVEL] [--cpu-prof DIR] [--imap-reuse SECONDS]
   servers: ${SERVER_IDS.map((s) => SERVER_NAMES[s]).join(', ')}
   --serve: prepare the first selected workload's Maildir, start Dovecot and both popgates on it and wait (Ctrl-C stops)
   --popgate-log: the popgate children's log level (default warn; debug logs each IMAP backend call's ms)
   --cpu-prof DIR: run the popgate children with node --cpu-prof (profiles written to DIR when they stop)
+  --imap-reuse SECONDS: (b) keeps each account's IMAP connection this long after QUIT for its next session (default 0: off)
   workloads: ${workloads(false)
     .map((w) => w.name)
     .join(', ')}`;
@@ -123,6 +126,7 @@ function parseArgs(argv: readonly string[]): Args {
   let json: string | undefined;
   let popgateLog: PopgateLogLevel = 'warn';
   let cpuProf: string | undefined;
+  let imapReuse = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const value = (): string => {
@@ -167,13 +171,14 @@ function parseArgs(argv: readonly string[]): Args {
       if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new Error(`--popgate-log: one of ${LOG_LEVELS.join(', ')}`);
       popgateLog = v as PopgateLogLevel;
     } else if (a === '--cpu-prof') cpuProf = resolve(value());
+    else if (a === '--imap-reuse') imapReuse = int(0);
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
   // --quick is a smoke test: one measured session each unless --runs says otherwise.
-  return { quick, only, servers, clients, runs: runs ?? (quick ? 1 : 3), warmup, pipeline, json, keep, serve, popgateLog, cpuProf };
+  return { quick, only, servers, clients, runs: runs ?? (quick ? 1 : 3), warmup, pipeline, json, keep, serve, popgateLog, cpuProf, imapReuse };
 }
 
 // ---------------------------------------------------------------- servers and measurements
@@ -657,7 +662,7 @@ async function startServers(ctx: Ctx, wdir: string, mailRoot: string, w: Workloa
       dir,
       backend:
         id === 'b'
-          ? { adapter: 'imap', host: '127.0.0.1', port: dovecot.imapPort, uidlFormat: 'dovecot', deleteMode: 'keep' }
+          ? { adapter: 'imap', host: '127.0.0.1', port: dovecot.imapPort, uidlFormat: 'dovecot', deleteMode: 'keep', reuseSeconds: ctx.args.imapReuse }
           : { adapter: 'maildir', mailPath: join(mailRoot, '{user}'), user: ctx.user, password: ctx.password },
       logLevel: ctx.args.popgateLog,
       nodeArgs,

@@ -1,12 +1,18 @@
 #!/usr/bin/env -S node --max-semi-space-size=32 --heap-growing-percent=300
 /**
  * `popgate serve | demo | check | route | user add|passwd|remove|list | link list|revoke |
- * device-password add|list|remove | keys generate|rotate`
+ * device-password add|list|remove | keys generate|rotate`; `serve` with `workers` above 1 runs a
+ * primary and its workers.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runPrimary } from './cluster/primary.js';
+import { workerCount } from './cluster/worker-count.js';
+import { runWorker } from './cluster/worker.js';
 import { configPathFrom, loadConfigFile } from './config/loader.js';
+import type { Config } from './config/schema.js';
 import { demoConfig, demoInstructions, prepareDemo, DEMO_USER } from './demo.js';
 import { ConfigError } from './errors.js';
 import { devicePasswordCommands, keyCommands, linkCommands } from './identity-cli.js';
@@ -54,8 +60,13 @@ program
   .action((opts: { config?: string }) =>
     run(async () => {
       const path = configPathFrom(opts.config);
-      const gateway = await startGateway(loadConfigFile(path));
-      handleSignals(gateway, () => loadConfigFile(path));
+      const config = loadConfigFile(path);
+      const reread = (): Config => loadConfigFile(path);
+      if (cluster.isWorker) return runWorker(config, reread);
+      const workers = workerCount(config.workers);
+      if (workers > 1) return void runPrimary(workers, config, reread);
+      const gateway = await startGateway(config);
+      handleSignals(gateway, reread);
     }),
   );
 

@@ -44,6 +44,8 @@ export const ErrorReplies = {
   /** Too many password checks at once (a flood of logins): shed fast instead of queueing. */
   loginsBusy: Pop3Error.badCommand('Too many logins at once; try again later.', 'SYS/TEMP'),
   tenantBusy: new Pop3Error('Too many sessions for this domain; try again later.', 'SYS/TEMP'),
+  /** The shared lock store (Redis) cannot be reached: no session may open without its lock. */
+  sharedStateUnavailable: new Pop3Error('Cannot lock the mailbox now; try again later.', 'SYS/TEMP'),
   permanent: new Pop3Error('Mailbox unavailable.', 'SYS/PERM'),
   noSuchMessage: new Pop3Error('There is no such message.'),
   messageDeleted: new Pop3Error('Message is deleted.'),

@@ -3,16 +3,17 @@ import type { SecureContext } from 'node:tls';
 import { LoginPenalties } from './auth/login-penalties.js';
 import type { Config, ListenerConfig } from './config/schema.js';
 import { ConfigError } from './errors.js';
-import { LoginDelayTracker } from './locks/login-delay.js';
+import { Identity } from './identity/identity.js';
+import { LoginDelayTracker, type LoginDelays } from './locks/login-delay.js';
 import { LoginShedder } from './locks/login-shedder.js';
 import { InProcessLocks, type MaildropLocks } from './locks/maildrop-locks.js';
-import { TenantSessions } from './locks/tenant-sessions.js';
-import { Identity } from './identity/identity.js';
+import { TenantSessions, type TenantSlots } from './locks/tenant-sessions.js';
 import { createLogger, type Logger } from './logger.js';
 import { Pop3Server, type BoundListener } from './pop3/server.js';
 import type { ServerContext } from './pop3/server-context.js';
 import { loadTlsContexts, type TlsContexts } from './pop3/tls-contexts.js';
 import { RedisConnection, redisOptions } from './redis/connection.js';
+import { redisSessionState } from './redis/session-state.js';
 import { redisSizeBook } from './redis/sizes.js';
 import { Tenants, type StoreServices } from './tenants.js';
 
@@ -88,10 +89,16 @@ function proxyProtocolWarnings(config: Config): string[] {
 interface Shared {
   readonly logger: Logger;
   readonly locks: MaildropLocks;
-  readonly loginDelay: LoginDelayTracker;
+  readonly loginDelay: LoginDelays;
   readonly penalties: LoginPenalties;
   readonly shedder: LoginShedder;
-  readonly tenantSessions: TenantSessions;
+  readonly tenantSessions: TenantSlots;
+}
+
+/** Locks, LOGIN-DELAY times and tenant counts: in Redis when it holds the session state, else in this process. */
+function sessionStateFor(config: Config, redis: RedisConnection | undefined): Pick<Shared, 'locks' | 'loginDelay' | 'tenantSessions'> & { stop(): void } {
+  if (redis !== undefined && config.redis?.sessionState === 'redis') return redisSessionState(redis, config.redis.lockTtlSeconds);
+  return { locks: new InProcessLocks(), loginDelay: new LoginDelayTracker(), tenantSessions: new TenantSessions(), stop: () => undefined };
 }
 
 async function buildContext(config: Config, shared: Shared, redis: RedisConnection | undefined, previous?: Tenants): Promise<ServerContext> {
@@ -114,20 +121,23 @@ async function buildContext(config: Config, shared: Shared, redis: RedisConnecti
 }
 
 export async function startGateway(config: Config, logger = createLogger(config.log.level)): Promise<Gateway> {
+  // One connection for the gateway's life (a reload keeps it); it connects at once when it
+  // holds the session state, else when a store first needs it.
+  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, logger.child({ component: 'redis' }));
+  const sessionState = sessionStateFor(config, redis);
   const shared: Shared = {
     logger,
-    locks: new InProcessLocks(),
-    loginDelay: new LoginDelayTracker(),
+    locks: sessionState.locks,
+    loginDelay: sessionState.loginDelay,
     penalties: new LoginPenalties(undefined, logger),
     shedder: new LoginShedder(),
-    tenantSessions: new TenantSessions(),
+    tenantSessions: sessionState.tenantSessions,
   };
-  // One connection for the gateway's life (a reload keeps it); it connects when a store first needs it.
-  const redis = config.redis === undefined ? undefined : new RedisConnection(config.redis, logger.child({ component: 'redis' }));
   let ctx: ServerContext;
   try {
     ctx = await buildContext(config, shared, redis);
   } catch (err) {
+    sessionState.stop();
     await redis?.close();
     throw err;
   }
@@ -181,6 +191,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
         await server.shutdown(graceMs);
         // The stores hand their last sizes to Redis before it is closed.
         await ctx.retire();
+        sessionState.stop();
         await redis?.close();
         logger.info('stopped');
       })();
@@ -217,13 +228,16 @@ export function handleSignals(gateway: Gateway, loadConfig?: () => Config): void
   if (loadConfig === undefined) return;
   process.on('SIGHUP', () => {
     gateway.logger.info({ signal: 'SIGHUP' }, 'reloading the config');
-    void (async () => {
-      try {
-        await gateway.reload(loadConfig());
-      } catch (err) {
-        const problems = err instanceof ConfigError ? err.issues : [(err as Error).message];
-        gateway.logger.error({ problems }, 'config reload failed; keeping the running config');
-      }
-    })();
+    void reloadLogged(gateway, loadConfig);
   });
+}
+
+/** Reloads from `loadConfig()`; a config that does not load is logged and the old one kept. Never rejects. */
+export async function reloadLogged(gateway: Gateway, loadConfig: () => Config): Promise<void> {
+  try {
+    await gateway.reload(loadConfig());
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.issues : [(err as Error).message];
+    gateway.logger.error({ problems }, 'config reload failed; keeping the running config');
+  }
 }

@@ -57,6 +57,17 @@ export const imapTenantSchema = z
     /** A backend command that stays silent this long fails the session with [SYS/TEMP]. */
     commandTimeoutMs: z.number().int().min(100).default(60_000),
     /**
+     * Keep an account's logged-in connection `seconds` after its session ends, for its next
+     * session: reused only by a login with the same credentials (compared as keyed hashes,
+     * never stored), after the folder is opened again (an unchanged mailbox then costs one
+     * round trip). The backend does not check a reused login: a changed password or a revoked
+     * token takes effect once the kept connection expires. At most `maxIdle` are kept per
+     * tenant, the one idle longest closed first. `seconds: 0` (the default): off.
+     */
+    connectionReuse: z
+      .strictObject({ seconds: z.number().int().min(0).max(3600).default(0), maxIdle: z.number().int().min(1).max(100_000).default(100) })
+      .default({ seconds: 0, maxIdle: 100 }),
+    /**
      * `tls: none` to a host that is not loopback: only on a network no one else can read (a
      * container network with the backend beside popgate). Off by default: passwords cross it in clear.
      */

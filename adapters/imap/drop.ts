@@ -17,6 +17,8 @@ export interface ImapDropState {
   readonly logger: Logger;
   /** Remembers a corrected size for later sessions. */
   readonly rememberSize: (uid: number, size: number) => void;
+  /** Keeps the connection for the account's next session instead of logging out; false when it cannot. */
+  readonly keep?: () => boolean;
 }
 
 export class ImapDrop implements Maildrop, TopFetcher {
@@ -94,6 +96,7 @@ export class ImapDrop implements Maildrop, TopFetcher {
     if (this.closed) return;
     this.closed = true;
     this.readAhead.clear();
+    if (this.state.keep?.() === true) return;
     await this.channel.logout(IMAP_LOGOUT_TIMEOUT_MS);
   }
 

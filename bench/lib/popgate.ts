@@ -72,6 +72,8 @@ export type PopgateBackend =
       readonly port: number;
       readonly uidlFormat?: 'auto' | 'uid' | 'dovecot';
       readonly deleteMode?: 'expunge' | 'flag' | 'keep';
+      /** `connectionReuse.seconds` (0: off). */
+      readonly reuseSeconds?: number;
     };
 
 export type PopgateLogLevel = 'warn' | 'info' | 'debug' | 'error' | 'trace';
@@ -176,6 +178,7 @@ export async function startPopgate(opts: PopgateOptions): Promise<PopgateProcess
       auth: 'passthrough',
       uidlFormat: b.uidlFormat ?? 'dovecot',
       deleteMode: b.deleteMode ?? 'keep',
+      connectionReuse: { seconds: b.reuseSeconds ?? 0 },
     };
   }
   const [port] = (await freePorts(1)) as [number];

@@ -170,8 +170,9 @@ function redisUrlProblem(text: string): string | undefined {
 }
 
 /**
- * The gateway's Redis: where state shared by its instances lives. Today that is the exact
- * message sizes of the Gmail, REST and S3 tenants (instead of their `stateDir` files).
+ * The gateway's Redis: where state shared by its instances lives: the maildrop locks, LOGIN-DELAY
+ * times and tenant session counts (unless `sessionState: process`), and the exact message sizes
+ * of the Gmail, REST and S3 tenants (instead of their `stateDir` files).
  */
 export const redisSchema = z
   .strictObject({
@@ -187,6 +188,17 @@ export const redisSchema = z
       .default('popgate:'),
     /** With a rediss:// URL: the CA that signed the server's certificate (PEM), if not a public one. */
     tls: z.strictObject({ ca: z.string().min(1).optional() }).optional(),
+    /**
+     * Where the maildrop locks, LOGIN-DELAY times and tenant session counts live: `redis`, shared
+     * by every process on it (a login needs Redis then), or `process`, this process only (one
+     * gateway process; Redis then only holds sizes and its outages cost no login).
+     */
+    sessionState: z.enum(['redis', 'process']).default('redis'),
+    /**
+     * How long a maildrop lock (and a tenant session count) outlives a process that died
+     * without releasing it; renewed every third of it while the session lives.
+     */
+    lockTtlSeconds: z.number().int().min(2).max(3600).default(30),
   })
   .superRefine((r, ctx) => {
     if (r.tls !== undefined && !r.url.startsWith('rediss://')) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'needs a rediss:// url (TLS)' });
@@ -213,6 +225,11 @@ export const configSchema = z
     redis: redisSchema.optional(),
     /** OAuth identity providers popgate is a client of, and the grants store (README "Identity"). */
     identity: identitySchema.optional(),
+    /**
+     * Gateway processes sharing the listeners (Node's cluster): a number, or `auto` (one per
+     * CPU). Above 1 (and with `auto`) they must share the session state in Redis.
+     */
+    workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),
   })
   .superRefine((cfg, ctx) => {
     const names = Object.keys(cfg.tenants);
@@ -220,6 +237,14 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['defaultTenant'], message: `names no tenant (tenants: ${names.join(', ')})` });
     }
     for (const [name, tenant] of Object.entries(cfg.tenants)) tenantIdentityIssues(name, tenant, cfg.identity, ctx);
+    if (cfg.workers !== 1 && cfg.redis?.sessionState !== 'redis') {
+      const why = cfg.redis === undefined ? 'set redis.url' : "set redis.sessionState to 'redis' (it is 'process')";
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message: `${cfg.workers} runs several processes, which must share the maildrop locks, LOGIN-DELAY times and tenant session counts in Redis: ${why}, or use workers: 1`,
+      });
+    }
     cfg.listeners.forEach((l, i) => {
       if (l.tls !== 'none' && cfg.tls === undefined) {
         ctx.addIssue({ code: 'custom', path: ['listeners', i, 'tls'], message: `'${l.tls}' needs the top-level tls: {cert, key}` });

@@ -1,11 +1,19 @@
 /** Per-tenant cap on logged-in sessions (a tenant's `maxConnections`). Survives config reloads. */
-import type { Lease } from './maildrop-locks.js';
+import type { Lease, MaildropLease } from './maildrop-locks.js';
 
-export class TenantSessions {
+export interface TenantSlots {
+  /**
+   * A slot, or null when the tenant already has `max` sessions.
+   * @throws SharedStateUnavailable when the shared count cannot be used (the login is refused).
+   */
+  tryEnter(tenant: string, max: number | undefined): Promise<Lease | null>;
+}
+
+/** One gateway process's counts. */
+export class TenantSessions implements TenantSlots {
   private readonly counts = new Map<string, number>();
 
-  /** A slot, or null when the tenant already has `max` sessions. */
-  tryEnter(tenant: string, max: number | undefined): Lease | null {
+  async tryEnter(tenant: string, max: number | undefined): Promise<Lease | null> {
     const now = this.counts.get(tenant) ?? 0;
     if (max !== undefined && now >= max) return null;
     this.counts.set(tenant, now + 1);
@@ -26,7 +34,10 @@ export class TenantSessions {
   }
 }
 
-/** One lease made of several, released together (maildrop lock + tenant slot). */
-export function combinedLease(...leases: readonly Lease[]): Lease {
-  return { release: async () => void (await Promise.all(leases.map((l) => l.release()))) };
+/** The maildrop lock and the leases that go with it (a tenant slot), released together. */
+export function combinedLease(lock: MaildropLease, ...others: readonly Lease[]): MaildropLease {
+  return {
+    confirm: () => lock.confirm(),
+    release: async () => void (await Promise.all([lock, ...others].map((l) => l.release()))),
+  };
 }

@@ -10,7 +10,7 @@ import type { Credentials } from '../auth/credentials.js';
 import { HashBusy, withHashDeadline } from '../auth/hash-gate.js';
 import { spendVerifyCost } from '../auth/local-verifier.js';
 import { Pop3Error, ErrorReplies, StoreError, replyForStoreError } from '../errors.js';
-import { combinedLease } from '../locks/tenant-sessions.js';
+import { SharedStateUnavailable } from '../locks/shared-state-unavailable.js';
 import { loggableName } from '../../adapters/shared/log-text.js';
 import type { Logger } from '../logger.js';
 import { mintedTokensOf } from '../tenant-auth.js';
@@ -23,6 +23,7 @@ import type { Session } from './session.js';
 import { loginDelayOf, maildropKeyOf, mechanismsOf } from './tenant-policy.js';
 import { backendLoginFor } from './backend-login.js';
 import { openRenewingToken } from './token-renewal.js';
+import { takeMaildrop } from './maildrop-lease.js';
 import { Transaction } from './transaction.js';
 
 /** Why a login was refused: login() answers it (after the failure delay, for [AUTH]). */
@@ -132,15 +133,9 @@ async function attempt(
     if (tenant.auth.kind === 'passthrough') drop = await open();
     const lockKey = maildropKeyOf(tenant, backendLogin);
     const delay = loginDelayOf(config, tenant);
-    if (!conn.ctx.loginDelay.allows(lockKey, delay)) return await refuse(drop, log, ErrorReplies.loginDelay, 'login-delay');
-    const slot = conn.ctx.tenantSessions.tryEnter(tenant.name, tenant.config.maxConnections);
-    if (slot === null) return await refuse(drop, log, ErrorReplies.tenantBusy, 'tenant-max-connections');
-    const lock = await conn.ctx.locks.acquire(lockKey);
-    if (lock === null) {
-      await slot.release();
-      return await refuse(drop, log, ErrorReplies.inUse, 'in-use');
-    }
-    const lease = combinedLease(lock, slot);
+    const taken = await takeMaildrop(conn.ctx, tenant, lockKey, delay);
+    if ('refused' in taken) return await refuse(drop, log, taken.refused, taken.outcome);
+    const { lease } = taken;
     try {
       drop ??= await open();
     } catch (err) {
@@ -152,7 +147,7 @@ async function attempt(
       await tx.end();
       return undefined;
     }
-    conn.ctx.loginDelay.record(lockKey, delay);
+    await conn.ctx.loginDelay.record(lockKey, delay);
     // The connection keeps the name only for its log lines (quit, disconnect): the safe form.
     conn.enterTransaction(tx, loggableName(creds.login), tenant);
     log.info(
@@ -171,6 +166,11 @@ async function attempt(
     return undefined;
   } catch (err) {
     if (err instanceof LoginShed) return { reply: ErrorReplies.loginsBusy, outcome: 'logins-busy', reason: 'no login slot came free in time' };
+    if (err instanceof SharedStateUnavailable) {
+      // Without its lock a session could delete what another one is reading: refused, retryable.
+      await drop?.close().catch(() => undefined);
+      return { reply: ErrorReplies.sharedStateUnavailable, outcome: 'shared-state-unavailable', reason: 'the shared session state (Redis) is unavailable' };
+    }
     if (err instanceof StoreError) {
       // The gateway already verified the user: a backend refusing it now is the operator's
       // problem (stored credentials, a user name the backend cannot use), not a wrong password.

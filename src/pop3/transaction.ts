@@ -4,7 +4,16 @@
  */
 import { hasSizeResolver, type CommitResult, type Maildrop, type MessageInfo } from '../../adapters/contract.js';
 import { Pop3Error, ErrorReplies, StoreError, replyForStoreError } from '../errors.js';
-import type { Lease } from '../locks/maildrop-locks.js';
+import type { MaildropLease } from '../locks/maildrop-locks.js';
+
+/** QUIT could not confirm the maildrop lock: nothing was deleted. */
+export class LockNotConfirmed extends Error {
+  override readonly name = 'LockNotConfirmed';
+
+  constructor() {
+    super('the maildrop lock could not be confirmed');
+  }
+}
 
 export interface NumberedMessage {
   readonly msn: number;
@@ -22,7 +31,7 @@ export class Transaction {
 
   constructor(
     readonly drop: Maildrop,
-    private readonly lease: Lease,
+    private readonly lease: MaildropLease,
   ) {
     this.sizes = drop.messages.map((m) => m.size);
   }
@@ -105,10 +114,15 @@ export class Transaction {
     this.lastAccessed = 0;
   }
 
-  /** UPDATE state: apply the marks. */
+  /**
+   * UPDATE state: apply the marks, once the maildrop lock is confirmed still ours (a shared lock
+   * may have expired or been lost with its store; another session may hold the maildrop now).
+   * @throws LockNotConfirmed, and then nothing was deleted.
+   */
   async commit(): Promise<CommitResult> {
     const ids = [...this.marked].sort((a, b) => a - b).map((n) => this.drop.messages[n - 1]?.id as string);
     if (ids.length === 0) return { removed: 0, failed: [] };
+    if (!(await this.lease.confirm())) throw new LockNotConfirmed();
     return this.drop.commit({ deleted: ids });
   }
 

@@ -1,15 +1,17 @@
 /**
  * The gateway's one Redis client (ioredis), shared by everything that keeps state there. It is
- * made, and ioredis loaded, only when something first needs it (a store asking for the size
- * book), and reconnects on its own. Redis is never required to serve: while it is unreachable
- * or failing, callers get no client and go without (sizes are measured instead), and the outage
- * is logged once, not once per call. The URL is never logged (it may hold a password).
+ * made, and ioredis loaded, only when something first needs it (the shared session state at
+ * start-up, or a store asking for the size book), and reconnects on its own. While Redis is
+ * unreachable or failing, no caller waits on it: the size book goes without (sizes are
+ * measured), the shared locks refuse new logins; the outage is logged once, not once per call.
+ * The URL is never logged (it may hold a password).
  */
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander, Redis, RedisOptions } from 'ioredis';
 import { OutageLog } from '../../adapters/shared/outage-log.js';
 import type { RedisConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { SharedStateUnavailable } from '../locks/shared-state-unavailable.js';
 import type { Logger } from '../logger.js';
 import {
   REDIS_COMMAND_TIMEOUT_MS,
@@ -19,6 +21,7 @@ import {
   REDIS_RECONNECT_BASE_MS,
   REDIS_RECONNECT_MAX_MS,
 } from './limits.js';
+import { defineScripts } from './scripts.js';
 
 /** ioredis options for the settings (the URL gives host, port, credentials, database and TLS). @throws ConfigError */
 export function redisOptions(cfg: RedisConfig): RedisOptions {
@@ -62,11 +65,11 @@ export class RedisConnection {
     this.keyPrefix = cfg.keyPrefix;
     const url = new URL(cfg.url);
     this.where = `${url.hostname}:${url.port === '' ? '6379' : url.port}`;
-    this.outage = new OutageLog(
-      logger,
-      'redis: unreachable or failing: message sizes are measured instead of read from it, until it works again',
-      'redis: working again',
-    );
+    const costs =
+      cfg.sessionState === 'redis'
+        ? 'new logins are refused with [SYS/TEMP] (the maildrop locks are there) and message sizes are measured'
+        : 'message sizes are measured instead of read from it';
+    this.outage = new OutageLog(logger, `redis: unreachable or failing: ${costs}, until it works again`, 'redis: working again');
   }
 
   /** Starts connecting, if nothing did yet: a store that will need Redis calls it when it is made. */
@@ -79,19 +82,51 @@ export class RedisConnection {
    * any command in it failed (logged once per outage). Never rejects.
    */
   async exec(build: (pipeline: ChainableCommander) => void): Promise<unknown[] | undefined> {
+    try {
+      return await this.run(build);
+    } catch (err) {
+      if (err instanceof SharedStateUnavailable) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Runs a pipeline built by `build`: its replies.
+   * @throws SharedStateUnavailable when Redis cannot be used now or any command in it failed (logged once per outage).
+   */
+  async run(build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
     const client = await this.usable();
-    if (client === undefined) return undefined;
+    if (client === undefined) throw new SharedStateUnavailable('redis is not connected');
+    let replies: [Error | null, unknown][];
     try {
       const pipeline = client.pipeline();
       build(pipeline);
-      const replies = (await pipeline.exec()) ?? [];
-      const failure = replies.find(([err]) => err !== null)?.[0];
-      if (failure != null) return this.failed(failure);
-      this.outage.working({ redis: this.where });
-      return replies.map(([, value]) => value);
+      replies = (await pipeline.exec()) ?? [];
     } catch (err) {
-      return this.failed(err);
+      throw this.failed(err);
     }
+    const failure = replies.find(([err]) => err !== null)?.[0];
+    if (failure != null) throw this.failed(failure);
+    this.outage.working({ redis: this.where });
+    return replies.map(([, value]) => value);
+  }
+
+  /**
+   * Sends a pipeline whose failure costs only a key that expires later (a release, the undo of
+   * a command that timed out), whenever the connection is up, even while Redis is left alone
+   * after a failure: on a hung server it runs once the server answers again, after the commands
+   * sent before it. Waits for it only while Redis is healthy. Never rejects; errors are ignored.
+   */
+  async cleanUp(build: (pipeline: ChainableCommander) => void): Promise<void> {
+    const client = this.client === undefined ? undefined : await this.client;
+    if (this.closed || client?.status !== 'ready') return;
+    const pipeline = client.pipeline();
+    build(pipeline);
+    const done = pipeline.exec().then(
+      () => undefined,
+      () => undefined,
+    );
+    if (Date.now() >= this.pausedUntil) await done;
   }
 
   async close(): Promise<void> {
@@ -109,16 +144,17 @@ export class RedisConnection {
   }
 
   /** A command failed: logged (once per outage), and Redis left alone for a while. */
-  private failed(err: unknown): undefined {
+  private failed(err: unknown): SharedStateUnavailable {
     this.pausedUntil = Date.now() + REDIS_PAUSE_AFTER_FAILURE_MS;
     this.outage.failed(err, { redis: this.where });
-    return undefined;
+    return new SharedStateUnavailable(`redis command failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   private open(): Promise<Redis> {
     this.client ??= (async () => {
       const { Redis } = await import('ioredis');
       const client = new Redis(this.cfg.url, this.options);
+      defineScripts(client);
       client.on('ready', () => {
         this.pausedUntil = 0;
         this.logger.debug({ redis: this.where }, 'redis: connected');

@@ -97,6 +97,11 @@ describe('popgate serve/check: config errors', () => {
       key: /^config error: redis\.tls\.ca: cannot read .*nope-ca\.pem: ENOENT/m,
     },
     {
+      name: 'workers above 1 without redis',
+      text: VALID(1110, 'workers: 2'),
+      key: /^config error: workers: 2 runs several processes, .*: set redis\.url, or use workers: 1$/m,
+    },
+    {
       name: 'a users file with a plaintext password',
       text: VALID(1110).replace('users.yaml', 'bad-users.yaml'),
       key: /^config error: tenants\.main\.users: .*bob\.password/m,

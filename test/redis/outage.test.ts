@@ -1,8 +1,10 @@
 /**
- * Redis is never required to serve. Stopped mid-way, logins and STAT go on (sizes are counted
- * from the store instead), the outage is one error line however many logins meet it, and once
- * Redis is back the sizes counted from then on are written to it again. A gateway that starts
- * while Redis is down serves too.
+ * A Redis that holds only sizes (`sessionState: process`: locks stay in the process) is never
+ * required to serve. Stopped mid-way, logins and STAT go on (sizes are counted from the store
+ * instead), the outage is one error line however many logins meet it, and once Redis is back
+ * the sizes counted from then on are written to it again. A gateway that starts while Redis is
+ * down serves too. (With the session state in Redis, the default, logins need it: see
+ * session-outage.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -24,7 +26,7 @@ function redisLines(gw: TestGateway, level: number): string[] {
   });
 }
 
-describe('redis: an outage costs requests, never a login', () => {
+describe('redis holding sizes only: an outage costs requests, never a login', () => {
   let redis: RedisServer;
   let store: RestStoreServer;
   const gateways: TestGateway[] = [];
@@ -32,7 +34,7 @@ describe('redis: an outage costs requests, never a login', () => {
   const gateway = async (url: string): Promise<TestGateway> => {
     const gw = await startTestGateway({
       tenantConfig: ({ usersFile }) => restTenant(store.baseUrl, usersFile),
-      config: { redis: { url } },
+      config: { redis: { url, sessionState: 'process' } },
     });
     gateways.push(gw);
     return gw;

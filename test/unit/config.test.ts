@@ -80,8 +80,30 @@ describe('config validation', () => {
       assert.ok(!found.includes('hunter2'), `the URL's password is not repeated: ${found}`);
     }
     const cfg = parseConfig(redis("{ url: 'rediss://:pw@cache.internal:6380/2', tls: { ca: tls/redis-ca.pem } }"), '/etc/popgate');
-    assert.deepEqual(cfg.redis, { url: 'rediss://:pw@cache.internal:6380/2', keyPrefix: 'popgate:', tls: { ca: '/etc/popgate/tls/redis-ca.pem' } });
+    assert.deepEqual(cfg.redis, {
+      url: 'rediss://:pw@cache.internal:6380/2',
+      keyPrefix: 'popgate:',
+      tls: { ca: '/etc/popgate/tls/redis-ca.pem' },
+      sessionState: 'redis',
+      lockTtlSeconds: 30,
+    });
     assert.equal(parseConfig(valid, '/etc/popgate').redis, undefined, 'no redis unless configured');
+    assert.match(issues(redis("{ url: 'redis://cache', sessionState: shared }")).join('\n'), /^redis\.sessionState: /m);
+    assert.match(issues(redis("{ url: 'redis://cache', lockTtlSeconds: 1 }")).join('\n'), /^redis\.lockTtlSeconds: /m);
+  });
+
+  it('workers: above 1 (or auto) needs the session state in Redis, and says which key to set', () => {
+    assert.equal(parseConfig(valid, '/etc/popgate').workers, 1);
+    assert.match(issues(valid + 'workers: 2\n').join('\n'), /^workers: 2 runs several processes, .*maildrop locks.*: set redis\.url, or use workers: 1$/m);
+    assert.match(issues(valid + 'workers: auto\n').join('\n'), /^workers: auto runs several processes, .*: set redis\.url/m);
+    assert.match(
+      issues(valid + "workers: 2\nredis: { url: 'redis://cache', sessionState: process }\n").join('\n'),
+      /^workers: .*set redis\.sessionState to 'redis' \(it is 'process'\)/m,
+    );
+    assert.match(issues(valid + 'workers: 0\n').join('\n'), /^workers: /m);
+    assert.match(issues(valid + 'workers: many\n').join('\n'), /^workers: /m);
+    assert.equal(parseConfig(valid + "workers: 4\nredis: { url: 'redis://cache' }\n", '/etc/popgate').workers, 4);
+    assert.equal(parseConfig(valid + "workers: auto\nredis: { url: 'redis://cache' }\n", '/etc/popgate').workers, 'auto');
   });
 
   it("checks a listener's proxyProtocol: CIDR blocks or addresses, at least one, and a bounded timeout", () => {

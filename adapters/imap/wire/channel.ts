@@ -107,7 +107,7 @@ export class ImapChannel {
     /** A command whose server stays silent this long (while popgate wants its data) fails the connection. */
     private readonly timeoutMs: number,
     /** Gets each command's latency at debug level. */
-    private readonly logger?: Logger,
+    private logger?: Logger,
   ) {
     this.facts = facts;
     this.reader = new ResponseReader(
@@ -140,6 +140,16 @@ export class ImapChannel {
 
   get usable(): boolean {
     return this.failure === undefined;
+  }
+
+  /** Usable, with no command running or queued and no back-pressure: it can be kept for another session. */
+  get idle(): boolean {
+    return this.failure === undefined && this.current === undefined && this.queue.length === 0 && !this.held;
+  }
+
+  /** A kept connection serves another session: its command timings are logged as that session's. */
+  useLogger(logger: Logger): void {
+    this.logger = logger;
   }
 
   /** Runs one command (commands run one at a time, in order). Rejects only if the connection fails. */

@@ -1,4 +1,5 @@
 /** QUIT: in TRANSACTION, enter UPDATE and apply deletions before answering (as Dovecot does). */
+import { LockNotConfirmed } from '../transaction.js';
 import { AUTHORIZATION_OR_TRANSACTION, NO_ARGS, defineCommand } from './command.js';
 
 export const quit = defineCommand({
@@ -23,8 +24,13 @@ export const quit = defineCommand({
         line = marked > 0 ? `+OK Logging out, ${marked} messages deleted.` : '+OK Logging out.';
       }
     } catch (err) {
-      session.log.error({ user: login, err: (err as Error).message }, 'commit failed');
-      line = '-ERR [SYS/TEMP] Deleting messages failed; they will be listed again.';
+      if (err instanceof LockNotConfirmed) {
+        session.log.warn({ user: login, outcome: 'lock-not-confirmed', marked }, 'maildrop lock lost or unconfirmable; nothing deleted');
+        line = '-ERR [SYS/TEMP] The mailbox lock could not be confirmed; nothing was deleted, messages will be listed again.';
+      } else {
+        session.log.error({ user: login, err: (err as Error).message }, 'commit failed');
+        line = '-ERR [SYS/TEMP] Deleting messages failed; they will be listed again.';
+      }
     } finally {
       await tx.end().catch((err: unknown) => session.log.warn({ err }, 'closing the maildrop failed'));
     }
