@@ -2,18 +2,19 @@
 import type { ConsentDeps, ConsentOptions } from './deps.js';
 import type { FastifyReply, FastifyRequest } from './fastify.js';
 import type { PageContext } from './pages/layout.js';
-import { sessionUser } from './session.js';
+import { sessionUser, type SignedOutSessions } from './session.js';
 
 export interface Pages {
   readonly deps: ConsentDeps;
   readonly options: ConsentOptions;
   /** The path prefix the pages are served under, ending in `/`. */
   readonly base: string;
+  readonly signedOut: SignedOutSessions;
 }
 
 /** The signed-in user (and whether an admin), or undefined; also checks the user is still in the users file. */
 export function signedIn(pages: Pages, request: FastifyRequest): { readonly user: string; readonly admin: boolean } | undefined {
-  const user = sessionUser(request, pages.options.sessionMinutes);
+  const user = sessionUser(request, pages.options.sessionMinutes, pages.signedOut);
   if (user === undefined || pages.deps.users().get(user) === undefined) return undefined;
   return { user, admin: pages.deps.admins().has(user) };
 }

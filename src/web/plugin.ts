@@ -15,6 +15,7 @@ import { field, pageContext, sendPage, type Pages } from './context.js';
 import type { ConsentDeps, ConsentOptions } from './deps.js';
 import type { FastifyInstance, FastifyPluginAsync } from './fastify.js';
 import { problemPage } from './pages/problem.js';
+import { SignedOutSessions } from './session.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { linkRoutes } from './routes/link.js';
@@ -31,7 +32,7 @@ export function sessionCookieName(secure: boolean, base: string): string {
 
 export function consentPages(deps: ConsentDeps, options: ConsentOptions): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    const pages: Pages = { deps, options, base: `${app.prefix}/` };
+    const pages: Pages = { deps, options, base: `${app.prefix}/`, signedOut: new SignedOutSessions() };
     await app.register(formBody, { bodyLimit: FORM_LIMIT });
     await app.register(helmet, {
       contentSecurityPolicy: {

@@ -3,7 +3,7 @@
  * @fastify/rate-limit counters); an unknown user and a wrong password get the same page, status
  * and scrypt cost (verifyLocal checks unknown users against a dummy hash).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { loggableName } from '../../../adapters/shared/log-text.js';
 import { HashBusy } from '../../auth/hash-gate.js';
 import { verifyLocal } from '../../auth/local-verifier.js';
@@ -63,6 +63,7 @@ export function signInRoutes(app: FastifyInstance, pages: Pages): void {
     // A new session: nothing from before sign-in (the CSRF secret, a started link) carries over.
     request.session.regenerate();
     request.session.set('user', name);
+    request.session.set('sid', randomBytes(16).toString('base64url'));
     request.session.set('signedInAt', Date.now());
     deps.logger.info({ name: loggableName(name), client: request.ip, admin: deps.admins().has(name) }, 'web: signed in');
     return seeOther(reply, pages.base);
@@ -70,6 +71,9 @@ export function signInRoutes(app: FastifyInstance, pages: Pages): void {
 
   app.post('/signout', async (request, reply) => {
     const who = signedIn(pages, request);
+    const sid = request.session.get('sid');
+    const since = request.session.get('signedInAt');
+    if (typeof sid === 'string' && typeof since === 'number') pages.signedOut.add(sid, since + options.sessionMinutes * 60_000);
     request.session.delete();
     if (who !== undefined) deps.logger.info({ name: loggableName(who.user) }, 'web: signed out');
     return seeOther(reply, `${pages.base}signin`);
