@@ -12,6 +12,7 @@ import type { ConsentServer } from '../../src/web/listener.js';
 import { freePort } from './client-run.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 import { startIdentityStack, type IdentityStack } from './identity-stack.js';
+import { testCert } from './tls.js';
 
 /** Who may sign in to the pages, and their (web) passwords. `ops` is the admin. */
 export const WEB_USERS: Readonly<Record<string, string>> = {
@@ -44,11 +45,14 @@ export interface ConsentStackOptions {
   /** Keys merged into `identity.web`. */
   readonly web?: Record<string, unknown>;
   readonly gatewayConfig?: Record<string, unknown>;
+  /** Serve the pages over HTTPS with the test certificate (localhost, 127.0.0.1). */
+  readonly tls?: boolean;
 }
 
 export async function startConsentStack(opts: ConsentStackOptions = {}): Promise<ConsentStack> {
   const port = await freePort();
-  const callback = `http://127.0.0.1:${port}/link/callback`;
+  const callback = `${opts.tls === true ? 'https' : 'http'}://127.0.0.1:${port}/link/callback`;
+  const cert = opts.tls === true ? testCert() : undefined;
   const stack = await startIdentityStack({ redirectUris: [callback], provider: { redirectUrl: callback } });
   const webUsersFile = join(stack.dir, 'web-users.yaml');
   const hashed = await Promise.all(Object.entries(WEB_USERS).map(async ([name, password]) => [name, await hashPassword(password)] as const));
@@ -69,7 +73,16 @@ export async function startConsentStack(opts: ConsentStackOptions = {}): Promise
       users: {},
       tenantConfig: { adapter: 'imap', host: '127.0.0.1', port: imapPort, tls: 'none', auth: 'grant', provider: 'corp' },
       config: {
-        identity: { ...stack.config, web: { listen: { host: '127.0.0.1', port }, users: webUsersFile, admins: [WEB_ADMIN], ...opts.web } },
+        identity: {
+          ...stack.config,
+          web: {
+            listen: { host: '127.0.0.1', port },
+            users: webUsersFile,
+            admins: [WEB_ADMIN],
+            ...(cert !== undefined && { tls: { cert: cert.certPath, key: cert.keyPath } }),
+            ...opts.web,
+          },
+        },
         allowPlaintextAuth: 'always',
         limits: { authFailureDelayMs: 200 },
         ...opts.gatewayConfig,
