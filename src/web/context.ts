@@ -25,6 +25,15 @@ export function pageContext(pages: Pages, request: FastifyRequest, reply: Fastif
   return { base: pages.base, csrf: reply.generateCsrf(), user: who?.user, admin: who?.admin ?? false };
 }
 
+/** For an error page: the usual context, or a bare one when that fails too (an unreadable users file). */
+export function errorPageContext(pages: Pages, request: FastifyRequest, reply: FastifyReply): PageContext {
+  try {
+    return pageContext(pages, request, reply);
+  } catch {
+    return { base: pages.base, csrf: '', user: undefined, admin: false };
+  }
+}
+
 /** A form field as one string ('' when absent or repeated). */
 export function field(body: unknown, name: string): string {
   if (typeof body !== 'object' || body === null) return '';

@@ -11,7 +11,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import secureSession from '@fastify/secure-session';
 import { requireAdmin, requireUser } from './access.js';
-import { field, pageContext, sendPage, type Pages } from './context.js';
+import { errorPageContext, field, pageContext, sendPage, type Pages } from './context.js';
 import type { ConsentDeps, ConsentOptions } from './deps.js';
 import type { FastifyInstance, FastifyPluginAsync } from './fastify.js';
 import { problemPage } from './pages/problem.js';
@@ -74,7 +74,7 @@ export function consentPages(deps: ConsentDeps, options: ConsentOptions): Fastif
     });
     app.setErrorHandler(async (err: { statusCode?: number; code?: string; message: string }, request, reply) => {
       const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-      const ctx = pageContext(pages, request, reply);
+      const ctx = errorPageContext(pages, request, reply);
       if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
         deps.logger.warn({ path: request.routeOptions.url, client: request.ip, code: err.code }, 'web: form refused: CSRF token missing or wrong');
         return sendPage(

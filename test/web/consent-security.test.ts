@@ -67,7 +67,7 @@ describe('consent pages: headers, cookies, CSRF, sign-in limits, escaping, sessi
     assert.doesNotMatch(cookie, /; Secure/);
   });
 
-  it('registered in another fastify instance and served over HTTPS: Secure cookie (__Host- at the root, the prefix path below one), HSTS, upgrade-insecure-requests', async () => {
+  it('registered in another fastify instance and served over HTTPS: Secure cookie (__Host- at the root, the prefix path below one), HSTS, upgrade-insecure-requests; a provider origin the CSP does not list gets a plain link', async () => {
     const { logger } = collectingLogger();
     const deps = {
       links: () => s.grants.links,
@@ -96,6 +96,13 @@ describe('consent pages: headers, cookies, CSRF, sign-in limits, escaping, sessi
       const signedIn = await b.post(`${prefix}/signin`, { name: 'alice', password: pw('alice') });
       assert.equal(signedIn.status, 303);
       assert.equal(signedIn.location, `${prefix}/`);
+      await b.get(`${prefix}/link`);
+      // This instance lists no provider origin for forms: the hand-over is a plain link instead of a redirect the CSP would block.
+      const handOver = await b.post(`${prefix}/link`, { provider: 'corp' });
+      assert.equal(handOver.status, 200);
+      const to = new URL((/<a id="continue" href="([^"]+)"/.exec(handOver.body)?.[1] as string).replaceAll('&amp;', '&'));
+      assert.equal(to.origin, new URL(s.stack.idp.issuer).origin);
+      assert.equal(to.searchParams.get('redirect_uri'), `${s.url.href}link/callback`);
       await app.close();
     }
   });
