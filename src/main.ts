@@ -16,6 +16,9 @@ import { RedisConnection, redisOptions } from './redis/connection.js';
 import { redisSessionState } from './redis/session-state.js';
 import { redisSizeBook } from './redis/sizes.js';
 import { Tenants, type StoreServices } from './tenants.js';
+import type { ConsentDeps } from './web/deps.js';
+import type { ConsentServer } from './web/listener.js';
+import { loadWebResources, type WebResources } from './web/resources.js';
 
 export interface Gateway {
   readonly listeners: readonly BoundListener[];
@@ -32,6 +35,8 @@ export interface Gateway {
    * (`identity.grants?.links`) the consent pages drive.
    */
   readonly identity: Identity;
+  /** The consent pages' listener, when the config has `identity.web`. */
+  readonly web: ConsentServer | undefined;
   /**
    * New sessions use `config` from now on; running ones finish on the config they started
    * with. Rejects with ConfigError (and changes nothing) when the config cannot be loaded.
@@ -51,6 +56,7 @@ export async function loadResources(config: Config, logger: Logger, previous?: T
   const tls = config.tls === undefined ? undefined : loadTlsContexts(config.tls);
   if (config.redis !== undefined) redisOptions(config.redis);
   const identity = await Identity.load(config.identity, logger, previous?.identity);
+  const web = config.identity?.web === undefined ? undefined : loadWebResources(config.identity.web);
   const tenants = await Tenants.load(config, logger, identity, previous, services);
   const problems = tenants.check();
   if (problems.length > 0) {
@@ -58,7 +64,13 @@ export async function loadResources(config: Config, logger: Logger, previous?: T
     throw new ConfigError(problems);
   }
   tenants.takeOverReused();
-  return { tls, tenants, identity, warnings: [...plaintextWarnings(config), ...proxyProtocolWarnings(config), ...tenants.warnings(), ...identity.warnings()] };
+  return {
+    tls,
+    tenants,
+    identity,
+    web,
+    warnings: [...plaintextWarnings(config), ...proxyProtocolWarnings(config), ...tenants.warnings(), ...identity.warnings(), ...(web?.warnings ?? [])],
+  };
 }
 
 export interface Resources {
@@ -66,6 +78,8 @@ export interface Resources {
   readonly tenants: Tenants;
   /** Identity providers, grants and links (the consent pages use `identity.grants.links`). */
   readonly identity: Identity;
+  /** The consent pages' users file, session keys and certificate (with `identity.web`). */
+  readonly web: WebResources | undefined;
   /** Risky settings that still load: logged at start and reload, printed by `popgate check`. */
   readonly warnings: readonly string[];
 }
@@ -101,14 +115,20 @@ function sessionStateFor(config: Config, redis: RedisConnection | undefined): Pi
   return { locks: new InProcessLocks(), loginDelay: new LoginDelayTracker(), tenantSessions: new TenantSessions(), stop: () => undefined };
 }
 
-async function buildContext(config: Config, shared: Shared, redis: RedisConnection | undefined, previous?: Tenants): Promise<ServerContext> {
+/** A config generation: what new sessions get, and the consent pages' resources of the same config. */
+interface Generation {
+  readonly ctx: ServerContext;
+  readonly web: WebResources | undefined;
+}
+
+async function buildContext(config: Config, shared: Shared, redis: RedisConnection | undefined, previous?: Tenants): Promise<Generation> {
   const services: StoreServices = redis === undefined ? {} : { sizeBook: (tenant) => redisSizeBook(redis, tenant) };
-  const { tls, tenants, warnings } = await loadResources(config, shared.logger, previous, services);
+  const { tls, tenants, web, warnings } = await loadResources(config, shared.logger, previous, services);
   for (const warning of warnings) shared.logger.warn({ warning }, `config warning: ${warning}`);
   const sharedSecretsAvailable = (): boolean => tenants.all().some(({ auth }) => auth.kind === 'local' && safe(() => auth.users.hasSecrets()));
   const contextOf = (contexts: TlsContexts | undefined, listener: ListenerConfig): SecureContext | undefined =>
     contexts === undefined ? undefined : listener.legacyTls ? contexts.legacy : contexts.modern;
-  return {
+  const ctx: ServerContext = {
     ...shared,
     config,
     tenants,
@@ -118,6 +138,33 @@ async function buildContext(config: Config, shared: Shared, redis: RedisConnecti
     apopAvailable: () => config.auth.apop && sharedSecretsAvailable(),
     retire: () => tenants.shutdown(),
   };
+  return { ctx, web };
+}
+
+/** What the consent pages read from the running generation (a reload replaces links, users and admins). */
+function consentDeps(first: WebResources, current: () => Generation, logger: Logger): ConsentDeps {
+  return {
+    links: () => current().ctx.tenants.identity.grants?.links,
+    // A reload that drops identity.web leaves the running pages their users until the restart.
+    users: () => (current().web ?? first).users,
+    admins: () => new Set(current().ctx.config.identity?.web?.admins ?? []),
+    providerOrigins: () =>
+      [...current().ctx.tenants.identity.providers.values()].filter((p) => p.redirectUrl !== undefined).map((p) => p.settings.issuer.origin),
+    logger: logger.child({ component: 'web' }),
+  };
+}
+
+/** Starts the consent pages (loading fastify only now), or resolves undefined without `identity.web`. */
+async function startWeb(generation: Generation, current: () => Generation, logger: Logger): Promise<ConsentServer | undefined> {
+  const web = generation.ctx.config.identity?.web;
+  if (web === undefined || generation.web === undefined) return undefined;
+  const { startConsentServer } = await import('./web/listener.js');
+  const server = await startConsentServer(web, generation.web, consentDeps(generation.web, current, logger));
+  logger.info(
+    { url: server.url.href, listen: `${server.address.address}:${server.address.port}`, tls: generation.web.tls !== undefined },
+    'consent pages listening',
+  );
+  return server;
 }
 
 export async function startGateway(config: Config, logger = createLogger(config.log.level)): Promise<Gateway> {
@@ -133,28 +180,45 @@ export async function startGateway(config: Config, logger = createLogger(config.
     shedder: new LoginShedder(),
     tenantSessions: sessionState.tenantSessions,
   };
-  let ctx: ServerContext;
+  let generation: Generation;
   try {
-    ctx = await buildContext(config, shared, redis);
+    generation = await buildContext(config, shared, redis);
   } catch (err) {
     sessionState.stop();
     await redis?.close();
     throw err;
   }
+  let ctx = generation.ctx;
   if (config.limits.idleTimeoutSeconds < 600) {
     logger.warn({ idleTimeoutSeconds: config.limits.idleTimeoutSeconds }, 'idle timeout below the RFC 1939 minimum of 10 minutes');
   }
   const server = new Pop3Server(ctx);
   const listeners = await server.listen();
+  let web: ConsentServer | undefined;
+  try {
+    web = await startWeb(generation, () => generation, logger);
+  } catch (err) {
+    await server.shutdown(0);
+    await ctx.retire();
+    sessionState.stop();
+    await redis?.close();
+    throw err;
+  }
   let stopped: Promise<void> | undefined;
   const stopping = (): Error => new Error('the gateway is stopping');
   const reloadNow = async (next: Config): Promise<void> => {
     if (stopped !== undefined) throw stopping();
-    const fresh = await buildContext(next, shared, redis, ctx.tenants);
+    const freshGeneration = await buildContext(next, shared, redis, ctx.tenants);
+    const fresh = freshGeneration.ctx;
     if (stopped !== undefined) {
       // Stopped while the stores were being created: nothing will serve on them.
       await fresh.retire();
       throw stopping();
+    }
+    if (webListenerOf(next) !== webListenerOf(ctx.config)) {
+      logger.warn(
+        'identity.web (listen, tls, publicUrl, sessions, proxies) changed in the config: that needs a restart; the pages keep their settings, users and admins follow the reload',
+      );
     }
     if (JSON.stringify(next.listeners) !== JSON.stringify(ctx.config.listeners)) {
       logger.warn('listeners changed in the config: that needs a restart; the old listeners stay');
@@ -163,6 +227,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
       logger.warn('redis changed in the config: that needs a restart; the running gateway keeps its Redis settings');
     }
     ctx = fresh;
+    generation = freshGeneration;
     server.replaceContext(fresh);
     logger.info({ tenants: fresh.tenants.all().map((t) => t.name) }, 'config reloaded');
   };
@@ -180,6 +245,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
     get identity() {
       return ctx.tenants.identity;
     },
+    web,
     reload: (next: Config) => {
       const done = reloads.then(() => reloadNow(next));
       reloads = done.catch(() => undefined);
@@ -188,6 +254,7 @@ export async function startGateway(config: Config, logger = createLogger(config.
     stop: (graceMs = ctx.config.limits.shutdownGraceSeconds * 1000) => {
       stopped ??= (async () => {
         logger.info({ graceMs }, 'stopping');
+        await web?.close();
         await server.shutdown(graceMs);
         // The stores hand their last sizes to Redis before it is closed.
         await ctx.retire();
@@ -198,6 +265,14 @@ export async function startGateway(config: Config, logger = createLogger(config.
       return stopped;
     },
   };
+}
+
+/** The listener-level web settings (what a reload cannot change), as one comparable string. */
+function webListenerOf(config: Config): string {
+  const web = config.identity?.web;
+  if (web === undefined) return '';
+  const { users: _users, admins: _admins, ...fixed } = web;
+  return JSON.stringify(fixed);
 }
 
 function safe(fn: () => boolean): boolean {

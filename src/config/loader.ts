@@ -73,18 +73,27 @@ function resolvePaths(cfg: Config, baseDir: string): Config {
   };
 }
 
-/** The grants store, its key file and the client secret files, resolved like every other path. */
+/** The grants store, its key file, the client secret files and the consent pages' files, resolved like every other path. */
 function identityPaths(identity: IdentityConfig, abs: (p: string) => string): IdentityConfig {
   const providers: IdentityConfig['providers'] = {};
   for (const [name, p] of Object.entries(identity.providers)) {
     providers[name] = p.clientSecretFile === undefined ? p : { ...p, clientSecretFile: abs(p.clientSecretFile) };
   }
   const grants = identity.grants;
+  const web = identity.web;
   return {
     ...identity,
     providers,
     ...(grants !== undefined && {
       grants: { ...grants, file: abs(grants.file), ...(grants.keyFile !== undefined && { keyFile: abs(grants.keyFile) }) },
+    }),
+    ...(web !== undefined && {
+      web: {
+        ...web,
+        users: abs(web.users),
+        ...(web.sessionKeyFile !== undefined && { sessionKeyFile: abs(web.sessionKeyFile) }),
+        ...(web.tls !== undefined && { tls: { cert: abs(web.tls.cert), key: abs(web.tls.key) } }),
+      },
     }),
   };
 }

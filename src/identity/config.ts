@@ -4,6 +4,7 @@
  * gateway starts (src/identity/identity.ts), so a parsed config never holds one.
  */
 import { z } from 'zod';
+import { CALLBACK_PATH, callbackUrlOf, webSchema } from '../web/config.js';
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -96,8 +97,11 @@ export const identitySchema = z
   .strictObject({
     providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use A-Z a-z 0-9 _ . -'), providerSchema).default({}),
     grants: grantsSchema.optional(),
+    /** The consent pages (README "Consent pages"): their listener, who signs in, sessions. */
+    web: webSchema.optional(),
   })
   .superRefine((identity, ctx) => {
+    if (identity.web !== undefined) webIssues(identity, ctx);
     for (const [name, p] of Object.entries(identity.providers)) {
       const issue = (key: string, message: string): void => ctx.addIssue({ code: 'custom', path: ['providers', name, key], message });
       if ((p.clientSecretFile === undefined) === (p.clientSecretEnv === undefined))
@@ -107,6 +111,32 @@ export const identitySchema = z
       }
     }
   });
+
+/** The pages drive the grants store, and each provider that links mailboxes must send the browser back to them. */
+function webIssues(
+  identity: { web?: z.output<typeof webSchema>; grants?: unknown; providers: Record<string, { redirectUrl?: string | undefined }> },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const web = identity.web;
+  if (web === undefined) return;
+  if (identity.grants === undefined)
+    ctx.addIssue({ code: 'custom', path: ['grants'], message: 'required by identity.web: the pages link mailboxes into the grants store' });
+  const expected = callbackUrlOf(web);
+  // Port 0 (a test) is only known once bound: then only the path can be checked here.
+  const exact = web.publicUrl !== undefined || web.listen.port !== 0;
+  for (const [name, p] of Object.entries(identity.providers)) {
+    if (p.redirectUrl === undefined) continue;
+    const given = new URL(p.redirectUrl);
+    const ok = exact ? given.href === expected.href : given.pathname === expected.pathname;
+    if (!ok) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['providers', name, 'redirectUrl'],
+        message: `must be the consent pages' callback ${exact ? expected.href : `<publicUrl>${CALLBACK_PATH}`} (identity.web), registered with the provider as such`,
+      });
+    }
+  }
+}
 
 export type IdentityConfig = z.output<typeof identitySchema>;
 export type ProviderConfig = z.output<typeof providerSchema>;

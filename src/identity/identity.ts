@@ -47,7 +47,8 @@ export class Identity {
    */
   static async load(config: IdentityConfig | undefined, logger: Logger, previous?: Identity): Promise<Identity> {
     const cfg: IdentityConfig = config ?? { providers: {} };
-    if (previous !== undefined && JSON.stringify(previous.config) === JSON.stringify(cfg)) return previous;
+    // The consent pages' settings (web) do not touch providers or grants: changing them keeps cached tokens and started links.
+    if (previous !== undefined && JSON.stringify({ ...previous.config, web: undefined }) === JSON.stringify({ ...cfg, web: undefined })) return previous;
     const problems: string[] = [];
     const providers = new Map<string, ProviderClient>();
     for (const [name, p] of Object.entries(cfg.providers)) {

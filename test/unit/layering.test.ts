@@ -82,6 +82,16 @@ describe('what loading a layer loads', () => {
     );
     assert.deepEqual(heavyIn(urls), []);
   });
+
+  it("a gateway without identity.web loads no fastify; the consent pages' listener does", () => {
+    const gateway = loadedBy('src/main.js', 'src/config/loader.js', 'src/web/resources.js', 'src/web/config.js');
+    assert.deepEqual(
+      gateway.filter((u) => /\/node_modules\/(fastify|@fastify)\//.test(u)),
+      [],
+    );
+    const pages = loadedBy('src/web/listener.js');
+    assert.ok(pages.some((u) => u.includes('/node_modules/fastify/')) && pages.some((u) => u.includes('/node_modules/@fastify/secure-session/')));
+  });
 });
 
 /** Every .ts file under a folder of the repository. */
@@ -134,6 +144,14 @@ describe('import specifiers in the sources', () => {
         if (!allowed.some((a) => target.startsWith(a))) offending.push(`adapters/${from} -> ${target}`);
       }
     }
+    assert.deepEqual(offending, []);
+  });
+
+  it("fastify is named only by the consent pages' listener and their type module (src/web/listener.ts, src/web/fastify.ts)", () => {
+    const offending = sources(join(ROOT, 'src')).flatMap((f) => {
+      const where = relative(ROOT, f).split(sep).join('/');
+      return /from 'fastify'/.test(readFileSync(f, 'utf8')) && !['src/web/listener.ts', 'src/web/fastify.ts'].includes(where) ? [where] : [];
+    });
     assert.deepEqual(offending, []);
   });
 
