@@ -36,6 +36,7 @@ interface Refusal {
 /** `mechanism`: the SASL mechanism used, checked against the routed tenant's list. */
 export async function login(conn: Session, creds: Credentials, mechanism?: string): Promise<void> {
   const started = Date.now();
+  const startedPrecise = performance.now();
   const log = conn.log.child({ login: loggableName(creds.login), method: creds.kind });
   const { penalties, shedder, config } = conn.ctx;
   const { authPenalty, authFailureDelayMs } = config.limits;
@@ -64,7 +65,9 @@ export async function login(conn: Session, creds: Credentials, mechanism?: strin
   const penaltyMs = reply === ErrorReplies.authFailed ? Math.max(standing.addressMs, standing.loginMs) : 0;
   if (reply === ErrorReplies.authFailed) {
     await penalties.recordFailure(conn.remoteAddress, creds.login, authPenalty);
-    await pause(started + authFailureDelayMs + penaltyMs - Date.now(), conn.signal);
+    // Timers count from the event loop's cached millisecond clock, which may lag the real one:
+    // one millisecond more keeps the answer from coming a fraction before the promised delay.
+    await pause(startedPrecise + authFailureDelayMs + penaltyMs - performance.now() + 1, conn.signal);
   }
   log.info({ outcome, ms: Date.now() - started, ...(penaltyMs > 0 && { penaltyMs }), ...(reason !== undefined && { reason }) }, 'login failed');
   throw reply;
