@@ -13,6 +13,7 @@ import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { loggableName } from '../../adapters/shared/log-text.js';
 import { writeFileAtomically } from './atomic-write.js';
+import { permissionBits } from './file-mode.js';
 import { isPasswordHash } from './password-hash.js';
 
 const userSchema = z.strictObject({
@@ -74,7 +75,7 @@ export class UsersFile {
    * is refused: anyone on the machine could add an account or change a password.
    */
   check(): void {
-    const mode = this.mode();
+    const mode = permissionBits(this.path);
     if (mode !== undefined && (mode & 0o002) !== 0) {
       throw new Error(`users file ${this.path} is writable by others (mode ${octal(mode)}): anyone could add an account; chmod o-w,g-w it`);
     }
@@ -87,19 +88,10 @@ export class UsersFile {
    * hashes, and may hold shared secrets and backend passwords in reversible form.
    */
   permissionWarning(): string | undefined {
-    const mode = this.mode();
+    const mode = permissionBits(this.path);
     if (mode === undefined || (mode & 0o064) === 0) return undefined;
     const who = (mode & 0o020) !== 0 ? 'its group can write it' : (mode & 0o004) !== 0 ? 'anyone can read it' : 'its group can read it';
     return `users file ${this.path} has mode ${octal(mode)}: ${who} (shared secrets and backend passwords in it are reversible); chmod 600 it`;
-  }
-
-  private mode(): number | undefined {
-    try {
-      return statSync(this.path).mode & 0o777;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
   }
 
   private refresh(): void {

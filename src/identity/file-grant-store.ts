@@ -9,6 +9,7 @@ import { closeSync, constants, openSync, readFileSync, statSync, unlinkSync, wri
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { writeFileAtomically } from '../auth/atomic-write.js';
+import { permissionBits } from '../auth/file-mode.js';
 import { grantRecordSchema, type GrantRecord } from './grant-record.js';
 import type { GrantChange, GrantStore } from './grant-store.js';
 
@@ -77,7 +78,7 @@ export class FileGrantStore implements GrantStore {
   }
 
   async check(): Promise<void> {
-    const mode = this.mode();
+    const mode = permissionBits(this.path);
     if (mode !== undefined && (mode & 0o022) !== 0) {
       throw new Error(`grants file ${this.path} is writable by others (mode 0${mode.toString(8)}): chmod 600 it`);
     }
@@ -86,18 +87,9 @@ export class FileGrantStore implements GrantStore {
   }
 
   permissionWarning(): string | undefined {
-    const mode = this.mode();
+    const mode = permissionBits(this.path);
     if (mode === undefined || (mode & 0o044) === 0) return undefined;
     return `grants file ${this.path} has mode 0${mode.toString(8)}: others can read the sealed tokens and device password hashes; chmod 600 it`;
-  }
-
-  private mode(): number | undefined {
-    try {
-      return statSync(this.path).mode & 0o777;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
   }
 
   private refresh(): void {
